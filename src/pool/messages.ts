@@ -1,0 +1,43 @@
+// Every task the worker pool runs, named. The pool (main thread) and the worker agree on these shapes;
+// adding a task type means one variant here, one case in worker.ts and one method in pool.ts.
+import type { CodecErrorCode } from '../codec/errors.js';
+import type { LzLevel } from '../codec/lz.js';
+import type { SeriesEncodeOptions } from '../codec/series.js';
+
+export type { LzLevel };
+export type SeriesValueCodec = NonNullable<SeriesEncodeOptions['values']>;
+
+export type PoolTask =
+  | { type: 'encodeSeries'; tsMs: Float64Array; values: Float64Array; valueCodec?: SeriesValueCodec }
+  | { type: 'decodeSeries'; block: Uint8Array }
+  | { type: 'compress'; bytes: Uint8Array; level?: LzLevel }
+  | { type: 'decompress'; frame: Uint8Array }
+  | { type: 'crc32c'; bytes: Uint8Array; seed?: number };
+
+export type PoolTaskType = PoolTask['type'];
+
+export interface DecodedSeries {
+  tsMs: Float64Array;
+  values: Float64Array;
+}
+
+/** What each task type resolves to on the caller's side. */
+export interface PoolTaskResults {
+  encodeSeries: Uint8Array;
+  decodeSeries: DecodedSeries;
+  compress: Uint8Array;
+  decompress: Uint8Array;
+  crc32c: number;
+}
+
+/**
+ * Errors cross the thread boundary as plain data: structured clone turns a CodecError into a plain
+ * Error and drops `code`, so the worker sends {code, message} and the pool rebuilds the class.
+ */
+export type SerializedError =
+  | { kind: 'codec'; code: CodecErrorCode; message: string }
+  | { kind: 'other'; name: string; message: string };
+
+export type PoolResponse<K extends PoolTaskType = PoolTaskType> =
+  | { ok: true; value: PoolTaskResults[K] }
+  | { ok: false; error: SerializedError };

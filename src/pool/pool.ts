@@ -1,0 +1,143 @@
+// The typed worker pool (DESIGN.md §3): every codec call runs on a Piscina thread, never on the main
+// thread. Buffers cross by transfer both ways, never by structured clone.
+//
+// Ownership rule (callers read this): every method TRANSFERS its typed-array inputs to the worker.
+// After the call the caller's arrays are detached (length 0) and must not be reused; keep a copy
+// first if you still need the data. A view that does not cover its whole ArrayBuffer (a subarray, or
+// a Node Buffer from the shared slab) is copied instead of transferred, so that the rest of the
+// buffer (data the caller never handed over) is not detached with it.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import { CodecError } from '../codec/errors.js';
+import { packageRoot } from '../codec/wasm.js';
+import type {
+  DecodedSeries,
+  LzLevel,
+  PoolResponse,
+  PoolTask,
+  PoolTaskResults,
+  PoolTaskType,
+  SeriesValueCodec,
+  SerializedError,
+} from './messages.js';
+
+export interface PoolOptions {
+  /** Worker threads; default max(1, available cores - 1) so one core stays with the host app. */
+  threads?: number;
+}
+
+export interface Pool {
+  readonly threads: number;
+  /** Tasks waiting for a free worker (not counting the ones running). */
+  readonly queueSize: number;
+  /** Worker threads currently alive (0 after close()). */
+  readonly activeThreads: number;
+  encodeSeries(tsMs: Float64Array, values: Float64Array, opts?: { values?: SeriesValueCodec }): Promise<Uint8Array>;
+  decodeSeries(block: Uint8Array): Promise<DecodedSeries>;
+  compress(bytes: Uint8Array, level?: LzLevel): Promise<Uint8Array>;
+  decompress(frame: Uint8Array): Promise<Uint8Array>;
+  crc32c(bytes: Uint8Array, seed?: number): Promise<number>;
+  /** Destroys the pool: running tasks are rejected and every thread is stopped. */
+  close(): Promise<void>;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, os.availableParallelism() - 1);
+}
+
+/**
+ * Workers always run the built JS (dist/src/pool/worker.js): vitest's transforms do not reach worker
+ * threads on Node 20, so loading worker.ts from src/ would fail under tests.
+ */
+export function workerFile(): string {
+  return path.join(packageRoot(), 'dist', 'src', 'pool', 'worker.js');
+}
+
+export function createPool(options: PoolOptions = {}): Pool {
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`timeless: pool threads must be a positive integer, got ${String(options.threads)}`);
+  }
+  const filename = workerFile();
+  if (!existsSync(filename)) {
+    throw new Error(`timeless: the worker pool needs the built worker ${filename}; run \`npm run build\` first`);
+  }
+  // minThreads = maxThreads: the threads (and their wasm instances) live as long as the pool, so
+  // no task pays a cold wasm start. idleTimeout only matters if that ever changes.
+  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  let closed = false;
+
+  async function run<K extends PoolTaskType>(task: Extract<PoolTask, { type: K }>, inputs: ArrayBufferView[]): Promise<PoolTaskResults[K]> {
+    if (closed) throw new Error('timeless: the worker pool is closed');
+    const transferList = inputs.map((view) => view.buffer as ArrayBuffer);
+    const response = (await piscina.run(task, { transferList })) as PoolResponse<K>;
+    // Settle on a fresh macrotask. Piscina drains every finished response synchronously inside one
+    // message callback, and a caller that posts its next task from the continuation would keep the
+    // event loop inside that callback while the workers keep up, starving the host's timers and
+    // I/O (measured: 60-130 ms event-loop stalls in the codec.pool bench). One loop turn per task
+    // is the price of fairness.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (response.ok) return response.value;
+    throw rebuildError(response.error);
+  }
+
+  return {
+    threads,
+    get queueSize() {
+      return piscina.queueSize;
+    },
+    get activeThreads() {
+      return piscina.threads.length;
+    },
+    encodeSeries(tsMs, values, opts) {
+      const t = transferable(tsMs);
+      const v = transferable(values);
+      // Same buffer for both (e.g. two halves copied into one): transfer it once.
+      const inputs = t.buffer === v.buffer ? [t] : [t, v];
+      return run({ type: 'encodeSeries', tsMs: t, values: v, valueCodec: opts?.values }, inputs);
+    },
+    decodeSeries(block) {
+      const b = transferable(block);
+      return run({ type: 'decodeSeries', block: b }, [b]);
+    },
+    compress(bytes, level) {
+      const b = transferable(bytes);
+      return run({ type: 'compress', bytes: b, level }, [b]);
+    },
+    decompress(frame) {
+      const f = transferable(frame);
+      return run({ type: 'decompress', frame: f }, [f]);
+    },
+    crc32c(bytes, seed) {
+      const b = transferable(bytes);
+      return run({ type: 'crc32c', bytes: b, seed }, [b]);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await piscina.destroy();
+    },
+  };
+}
+
+/** The view itself when it owns its whole buffer (then it is transferred), else a private copy. */
+function transferable<T extends Uint8Array | Float64Array>(view: T): T {
+  const buf = view.buffer;
+  if (buf instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buf.byteLength) return view;
+  // Not view.slice(): on a Node Buffer, slice() returns another view of the same memory.
+  return (view instanceof Float64Array ? new Float64Array(view) : new Uint8Array(view)) as T;
+}
+
+function rebuildError(error: SerializedError): Error {
+  if (error.kind === 'codec') {
+    const err = new CodecError(error.code, '');
+    // Keep the worker's message verbatim (the constructor would prefix the code a second time).
+    err.message = error.message;
+    return err;
+  }
+  const err = new Error(error.message);
+  err.name = error.name;
+  return err;
+}

@@ -1,0 +1,68 @@
+// Piscina worker entry: runs one codec task per call against this thread's wasm instances (the
+// bridges hold one instance per module per thread, so scratch memory is reused across tasks).
+// Results go back by transfer, never by structured clone; errors go back as data (see messages.ts).
+import { Piscina } from 'piscina';
+import { CodecError } from '../codec/errors.js';
+import { encodeSeries, decodeSeries } from '../codec/series.js';
+import { compress, decompress } from '../codec/lz.js';
+import { crc32c } from '../codec/crc32c.js';
+import type { PoolTask, PoolResponse, SerializedError } from './messages.js';
+
+export default function runTask(task: PoolTask): unknown {
+  try {
+    switch (task.type) {
+      case 'encodeSeries': {
+        const opts = task.valueCodec ? { values: task.valueCodec } : undefined;
+        return reply(ownedView(encodeSeries(task.tsMs, task.values, opts)));
+      }
+      case 'decodeSeries': {
+        const decoded = decodeSeries(task.block);
+        const tsMs = ownedView(decoded.tsMs);
+        const values = ownedView(decoded.values);
+        return reply({ tsMs, values }, [tsMs.buffer as ArrayBuffer, values.buffer as ArrayBuffer]);
+      }
+      case 'compress':
+        return reply(ownedView(compress(task.bytes, task.level)));
+      case 'decompress':
+        return reply(ownedView(decompress(task.frame)));
+      case 'crc32c':
+        return { ok: true, value: crc32c(task.bytes, task.seed) } satisfies PoolResponse;
+      default: {
+        const unknownType = (task as { type?: unknown }).type;
+        return { ok: false, error: { kind: 'other', name: 'Error', message: `unknown pool task type ${String(unknownType)}` } };
+      }
+    }
+  } catch (err) {
+    return { ok: false, error: serializeError(err) } satisfies PoolResponse;
+  }
+}
+
+/** Wraps the response so Piscina transfers the result buffers instead of cloning them. */
+function reply(value: Uint8Array | object, buffers?: ArrayBuffer[]): unknown {
+  const response = { ok: true, value };
+  const transfer = buffers ?? [(value as Uint8Array).buffer as ArrayBuffer];
+  return Piscina.move({
+    [Piscina.transferableSymbol]: transfer,
+    [Piscina.valueSymbol]: response,
+  } as never);
+}
+
+/**
+ * A view that owns its whole ArrayBuffer. Transferring a view moves its entire buffer, which must
+ * never be the wasm memory (not transferable) nor a larger buffer the bridge keeps reusing; if the
+ * bridge returned such a view, copy it once here.
+ */
+function ownedView<T extends Uint8Array | Float64Array>(view: T): T {
+  const buf = view.buffer;
+  if (buf instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buf.byteLength) return view;
+  // Not view.slice(): on a Node Buffer, slice() returns another view of the same memory.
+  return (view instanceof Float64Array ? new Float64Array(view) : new Uint8Array(view)) as T;
+}
+
+function serializeError(err: unknown): SerializedError {
+  if (err instanceof CodecError) {
+    return { kind: 'codec', code: err.code, message: err.message };
+  }
+  if (err instanceof Error) return { kind: 'other', name: err.name, message: err.message };
+  return { kind: 'other', name: 'Error', message: String(err) };
+}
