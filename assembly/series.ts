@@ -61,23 +61,36 @@ export function encode(tsPtr: usize, valPtr: usize, n: i32, mode: i32, out: usiz
   const k = m + N;
   const exc = k + N;
   // One pass: validate, convert to i64, take the deltas and check the 2^48 bound of the small codecs.
+  // Also notes whether every delta equals the first (a regular series: PATCH with no patches).
   let small = true;
   let prev: i64 = 0;
-  for (let i = 0; i < n; i++) {
+  let irregular: i64 = 0;
+  if (n > 0) {
+    const v = load<f64>(tsPtr);
+    if (!(floor<f64>(v) == v && abs<f64>(v) <= MAX_SAFE)) return ERR_INVALID_INPUT;
+    prev = <i64>v;
+    store<i64>(ts, prev);
+    small = abs<f64>(v) < SMALL_TS;
+  }
+  let d0: i64 = 0;
+  for (let i = 1; i < n; i++) {
     const v = load<f64>(tsPtr + (<usize>i << 3));
     if (!(floor<f64>(v) == v && abs<f64>(v) <= MAX_SAFE)) return ERR_INVALID_INPUT;
     const t = <i64>v;
     store<i64>(ts + (<usize>i << 3), t);
-    if (i > 0) store<i64>(d + (<usize>(i - 1) << 3), t - prev);
+    const delta = t - prev;
+    store<i64>(d + (<usize>(i - 1) << 3), delta);
+    if (i == 1) d0 = delta;
+    irregular |= delta ^ d0;
     prev = t;
-    small = small && abs<f64>(v) < SMALL_TS;
+    small = small & (abs<f64>(v) < SMALL_TS);
   }
   wInit(out);
   wBits(MAGIC, 8);
   wBits(VERSION, 8);
   wVarint(<u64>n);
   if (n == 0) return wFinish();
-  const tsCodec = chooseTsCodec(ts, d, n, small, mode == MODE_GORILLA_SERIES);
+  const tsCodec = chooseTsCodec(ts, d, n, small, mode == MODE_GORILLA_SERIES, irregular == 0);
   const codecPos = <usize>(wBitPos() >> 3);
   let valueCodec = mode == MODE_GORILLA || mode == MODE_GORILLA_SERIES ? V_GORILLA : V_DECIMAL;
   wBits(<u64>(tsCodec | (valueCodec << 4)), 8);

@@ -1,6 +1,6 @@
 // LSB-first bitstream over raw memory (twin of src/codec/reference/series-bits.ts).
-// Writer: 64-bit accumulator flushed 32 bits at a time; the caller sizes the output for the worst case
-// so the hot loops carry no capacity checks. Reader: 64-bit buffer refilled with unaligned loads
+// Writer: 64-bit accumulator stored whole on every write (fewer than 8 bits stay pending); the caller
+// sizes the output for the worst case plus 8 bytes of slack, so the hot loops carry no capacity checks. Reader: 64-bit buffer refilled with unaligned loads
 // ("refill to ≥ 56 bits"); bytes past the end read as zero and the consumed-bit position is compared
 // with the input size afterwards, so a truncated block never reads outside its bytes.
 
@@ -25,22 +25,25 @@ export function wInit(p: usize): void {
   wCnt = 0;
 }
 
-/** Writes v (< 2^n) in n ≤ 32 bits. */
+/**
+ * Writes v (< 2^n) in n ≤ 56 bits. Branch-free: the accumulator (< 8 bits pending) is stored whole
+ * and the pointer moves by the completed bytes (the stray high bytes are zeros and get overwritten).
+ */
 // @ts-ignore: decorator
 @inline export function wBits(v: u64, n: u32): void {
-  wBuf |= v << wCnt;
-  wCnt += n;
-  if (wCnt >= 32) {
-    store<u32>(wPtr, <u32>wBuf);
-    wPtr += 4;
-    wBuf >>= 32;
-    wCnt -= 32;
-  }
+  const buf = wBuf | (v << wCnt);
+  const cnt = wCnt + n;
+  store<u64>(wPtr, buf);
+  const bytes = cnt >> 3;
+  wPtr += <usize>bytes;
+  wBuf = buf >> <u64>(bytes << 3);
+  wCnt = cnt & 7;
 }
 
 /** Writes v (< 2^n) in n ≤ 64 bits. */
-export function wBig(v: u64, n: u32): void {
-  if (n <= 32) {
+// @ts-ignore: decorator
+@inline export function wBig(v: u64, n: u32): void {
+  if (n <= 56) {
     wBits(v, n);
   } else {
     wBits(v & 0xffffffff, 32);
@@ -93,11 +96,11 @@ export function wRestore(): void {
 
 /** Flushes the accumulator (zero padding to a byte) and returns the byte length. */
 export function wFinish(): i32 {
-  while (wCnt > 0) {
+  if (wCnt > 0) {
     store<u8>(wPtr, <u8>wBuf);
     wPtr++;
-    wBuf >>= 8;
-    wCnt = wCnt > 8 ? wCnt - 8 : 0;
+    wBuf = 0;
+    wCnt = 0;
   }
   return <i32>(wPtr - wStart);
 }

@@ -1,7 +1,9 @@
-// Int column coder (twin of src/codec/reference/series-intcol.ts). The encoder builds the symbol
-// histograms of all three transforms in one pass, derives the exact size of every candidate
-// (constant, FOR bit-packing, Huffman buckets, dictionary) analytically and keeps only the winner's
-// parameters; the emit pass recomputes the transformed values on the fly (no u arrays in memory).
+// Int column coder (twin of src/codec/reference/series-intcol.ts). One pass gathers min/max and the
+// OR / constant tests of every transform; long columns then pick the transforms worth a Huffman
+// candidate from a sampled histogram (huffmanTransforms), and only those get an exact histogram. The
+// exact size of every remaining candidate (constant, FOR bit-packing, Huffman buckets, dictionary) is
+// derived analytically and only the winner's parameters are kept; the emit pass recomputes the
+// transformed values on the fly (no u arrays in memory).
 // Plans are kept per nesting depth (0 = column, 1 = a dictionary's value column).
 import {
   ERR_CORRUPT, bitLen, rBits, rErr, rFail, rSvarint, rVarint, refill, varintBits, wBig, wBits, wSvarint,
@@ -41,9 +43,9 @@ for (let s = 0; s < BUCKET_SYMBOLS; s++) {
 
 // @ts-ignore: decorator
 @inline function bucketSym(u: u64): u32 {
-  if (u < 16) return <u32>u;
+  // Branch-free (small and large values mix unpredictably): 16 + 4(b − 5) + s = 4b − 4 + s.
   const b = bitLen(u);
-  return 16 + (b - 5) * 4 + (<u32>(u >> (b - 3)) & 3);
+  return select<u32>(<u32>u, (b << 2) - 4 + (<u32>(u >> <u64>(b - 3)) & 3), u < 16);
 }
 
 // @ts-ignore: decorator
@@ -188,16 +190,94 @@ const tOr = memory.data(8 * 3, 8); // OR of all u (bit width)
 const tDiff = memory.data(8 * 3, 8); // OR of (u ^ first u): 0 when constant
 const tFirst = memory.data(8 * 3, 8);
 
+/** Columns of at least this many values pick the Huffman transforms from a sample (see README). */
+const SAMPLE_MIN_N: i32 = 2048;
+
+// @ts-ignore: decorator
+@inline function bump(h: usize, u: u64): void {
+  const p = h + (<usize>bucketSym(u) << 2);
+  store<u32>(p, load<u32>(p) + 1);
+}
+
+/** Σ f·(length + extra bits) of the Huffman code for histogram h (what the values cost, no table). */
+function sampleCost(h: usize): u64 {
+  let S = BUCKET_SYMBOLS;
+  while (S > 0 && load<u32>(h + (<usize>(S - 1) << 2)) == 0) S--;
+  if (S == 0) return 0;
+  huffmanLengths(h, S, candLens);
+  let bits: u64 = 0;
+  for (let s = 0; s < S; s++) {
+    const f = <u64>load<u32>(h + (<usize>s << 2));
+    if (f != 0) bits += f * (<u64>load<u8>(candLens + <usize>s) + extraOf(<u32>s));
+  }
+  return bits;
+}
+
+/**
+ * Which transforms get a Huffman candidate (bit t of the result): all of them for short columns; for
+ * n ≥ SAMPLE_MIN_N, the Huffman cost of every (n >> 10)-th value (i = 2, 2 + step, …) under each
+ * transform is measured and only those within 1/32 of the cheapest are planned exactly.
+ */
+function huffmanTransforms(x: usize, n: i32, min: i64): i32 {
+  if (n < SAMPLE_MIN_N) return 7;
+  memory.fill(hist, 0, 4 * BUCKET_SYMBOLS * 3);
+  const h0 = hist;
+  const h1 = hist + 4 * BUCKET_SYMBOLS;
+  const h2 = hist + 8 * BUCKET_SYMBOLS;
+  const step = n >> 10;
+  for (let i = 2; i < n; i += step) {
+    const v = X(x, i);
+    const p = X(x, i - 1);
+    const d = v - p;
+    bump(h0, <u64>(v - min));
+    bump(h1, zigzag(d));
+    bump(h2, zigzag(d - (p - X(x, i - 2))));
+  }
+  const c0 = sampleCost(h0);
+  const c1 = sampleCost(h1);
+  const c2 = sampleCost(h2);
+  let cmin = c0 < c1 ? c0 : c1;
+  if (c2 < cmin) cmin = c2;
+  const lim = cmin + (cmin >> 5);
+  return (c0 <= lim ? 1 : 0) | (c1 <= lim ? 2 : 0) | (c2 <= lim ? 4 : 0);
+}
+
 /** Plans the cheapest encoding of x[0..n) (n ≥ 1) at `depth`; returns its size in bits. */
 export function planColumn(x: usize, n: i32, depth: i32, allowDict: bool): u64 {
   const P = PLAN + (<usize>depth << 6);
   const x0 = X(x, 0);
   let min = x0;
+  let max = x0;
   let diff: i64 = 0;
-  for (let i = 1; i < n; i++) {
-    const v = X(x, i);
+  // One pass for every statistic except the histograms: min/max (raw width), and the OR and
+  // constant test of the delta and dod values.
+  const first1: u64 = n >= 2 ? zigzag(X(x, 1) - x0) : 0;
+  const first2: u64 = n >= 3 ? zigzag(X(x, 2) - 2 * X(x, 1) + x0) : 0;
+  let or1: u64 = 0, or2: u64 = 0;
+  let df1: u64 = 0, df2: u64 = 0;
+  if (n >= 2) {
+    const v = X(x, 1);
     if (v < min) min = v;
-    diff |= v ^ x0;
+    if (v > max) max = v;
+    diff = v ^ x0;
+    or1 = first1;
+    let prev = v;
+    let prevD = v - x0;
+    for (let i = 2; i < n; i++) {
+      const w = X(x, i);
+      if (w < min) min = w;
+      if (w > max) max = w;
+      diff |= w ^ x0;
+      const d = w - prev;
+      const u1 = zigzag(d);
+      or1 |= u1;
+      df1 |= u1 ^ first1;
+      const u2 = zigzag(d - prevD);
+      or2 |= u2;
+      df2 |= u2 ^ first2;
+      prevD = d;
+      prev = w;
+    }
   }
   if (diff == 0) {
     // All equal: raw/constant is the cheapest plan (delta/constant ties and comes later; every other
@@ -206,53 +286,62 @@ export function planColumn(x: usize, n: i32, depth: i32, allowDict: bool): u64 {
     setPlan(P, bits, T_RAW, E_CONST, 0, 0, min, 0, 0);
     return bits;
   }
+  store<u64>(tOr, <u64>(max - min)); // same bit length as the OR of every x − min
+  store<u64>(tOr, or1, 8);
+  store<u64>(tOr, or2, 16);
+  store<u64>(tDiff, 1); // not constant (diff != 0)
+  store<u64>(tDiff, df1, 8);
+  store<u64>(tDiff, df2, 16);
+  store<u64>(tFirst, <u64>(x0 - min));
+  store<u64>(tFirst, first1, 8);
+  store<u64>(tFirst, first2, 16);
+  // Histograms only of the transforms that get a Huffman candidate and are not constant.
+  let huffT = huffmanTransforms(x, n, min);
+  if (df1 == 0) huffT &= ~2;
+  if (df2 == 0) huffT &= ~4;
   memory.fill(hist, 0, 4 * BUCKET_SYMBOLS * 3);
-  memory.fill(tOr, 0, 8 * 3);
-  memory.fill(tDiff, 0, 8 * 3);
-  const first0 = <u64>(X(x, 0) - min);
-  const first1: u64 = n >= 2 ? zigzag(X(x, 1) - X(x, 0)) : 0;
-  const first2: u64 = n >= 3 ? zigzag(X(x, 2) - 2 * X(x, 1) + X(x, 0)) : 0;
-  let or0: u64 = 0, or1: u64 = 0, or2: u64 = 0;
-  let df0: u64 = 0, df1: u64 = 0, df2: u64 = 0;
   const h0 = hist;
   const h1 = hist + 4 * BUCKET_SYMBOLS;
   const h2 = hist + 8 * BUCKET_SYMBOLS;
-  let prev: i64 = 0;
-  let prevD: i64 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = X(x, i);
-    const u0 = <u64>(v - min);
-    or0 |= u0;
-    df0 |= u0 ^ first0;
-    let p = h0 + (<usize>bucketSym(u0) << 2);
-    store<u32>(p, load<u32>(p) + 1);
-    if (i >= 1) {
+  if (huffT == 7) {
+    bump(h0, <u64>(x0 - min));
+    bump(h0, <u64>(X(x, 1) - min));
+    bump(h1, first1);
+    let prev = X(x, 1);
+    let prevD = prev - x0;
+    for (let i = 2; i < n; i++) {
+      const v = X(x, i);
       const d = v - prev;
-      const u1 = zigzag(d);
-      or1 |= u1;
-      df1 |= u1 ^ first1;
-      p = h1 + (<usize>bucketSym(u1) << 2);
-      store<u32>(p, load<u32>(p) + 1);
-      if (i >= 2) {
-        const u2 = zigzag(d - prevD);
-        or2 |= u2;
-        df2 |= u2 ^ first2;
-        p = h2 + (<usize>bucketSym(u2) << 2);
-        store<u32>(p, load<u32>(p) + 1);
-      }
+      bump(h0, <u64>(v - min));
+      bump(h1, zigzag(d));
+      bump(h2, zigzag(d - prevD));
       prevD = d;
+      prev = v;
     }
-    prev = v;
+  } else {
+    if (huffT & 1) {
+      for (let i = 0; i < n; i++) bump(h0, <u64>(X(x, i) - min));
+    }
+    if (huffT & 2) {
+      let prev = x0;
+      for (let i = 1; i < n; i++) {
+        const v = X(x, i);
+        bump(h1, zigzag(v - prev));
+        prev = v;
+      }
+    }
+    if (huffT & 4) {
+      let prev = X(x, 1);
+      let prevD = prev - x0;
+      for (let i = 2; i < n; i++) {
+        const v = X(x, i);
+        const d = v - prev;
+        bump(h2, zigzag(d - prevD));
+        prevD = d;
+        prev = v;
+      }
+    }
   }
-  store<u64>(tOr, or0);
-  store<u64>(tOr, or1, 8);
-  store<u64>(tOr, or2, 16);
-  store<u64>(tDiff, df0);
-  store<u64>(tDiff, df1, 8);
-  store<u64>(tDiff, df2, 16);
-  store<u64>(tFirst, first0);
-  store<u64>(tFirst, first1, 8);
-  store<u64>(tFirst, first2, 16);
 
   let best: u64 = u64.MAX_VALUE;
   for (let t = T_RAW; t <= T_DOD; t++) {
@@ -286,6 +375,7 @@ export function planColumn(x: usize, n: i32, depth: i32, allowDict: bool): u64 {
       best = bp;
       setPlan(P, bp, t, E_BITPACK, width, 0, p0, p1, 0);
     }
+    if ((huffT & (1 << t)) == 0) continue;
     const h = hist + <usize>(4 * BUCKET_SYMBOLS * t);
     let S = BUCKET_SYMBOLS;
     while (load<u32>(h + (<usize>(S - 1) << 2)) == 0) S--;
@@ -382,10 +472,18 @@ export function emitColumn(x: usize, n: i32, depth: i32): void {
     }
     prev = v;
     if (huff) {
-      const s = bucketSym(u);
-      wBits(<u64>load<u32>(codes + (<usize>s << 2)), <u32>load<u8>(lens + <usize>s));
-      const eb = extraOf(s);
-      if (eb > 0) wBig(u - load<u64>(bucketBaseT + (<usize>s << 3)), eb);
+      // Code and extra bits in one write (code ≤ 12 bits; the extra bits follow it in the stream).
+      const s = <usize>bucketSym(u);
+      const len = <u32>load<u8>(lens + s);
+      const eb = extraOf(<u32>s);
+      const code = <u64>load<u32>(codes + (s << 2));
+      const extra = u - load<u64>(bucketBaseT + (s << 3));
+      if (len + eb <= 56) {
+        wBits(code | (extra << <u64>len), len + eb);
+      } else {
+        wBits(code, len);
+        wBig(extra, eb);
+      }
     } else {
       wBig(u, width);
     }

@@ -38,10 +38,15 @@ function commonDelta(d: usize, m: i32): i64 {
 let patchBase: i64 = 0;
 let patchCount: u64 = 0;
 
-function patchBits(ts: usize, d: usize, n: i32): u64 {
+function patchBits(ts: usize, d: usize, n: i32, regular: bool): u64 {
   let bits = varintBits(zigzag(L(ts, 0)));
   patchCount = 0;
   if (n < 2) return bits;
+  if (regular) {
+    // Every delta equals d[0]: that is the majority and there is no patch.
+    patchBase = L(d, 0);
+    return bits + varintBits(zigzag(patchBase)) + varintBits(0);
+  }
   const base = commonDelta(d, n - 1);
   patchBase = base;
   bits += varintBits(zigzag(base));
@@ -78,13 +83,13 @@ function gorillaBits(ts: usize, d: usize, n: i32): u64 {
 
 /**
  * Picks the codec for n ≥ 1 timestamps; d[0..n-1) must hold the deltas (the caller fills them while
- * validating) and `small` says whether every |t| < 2^48.
+ * validating), `small` says whether every |t| < 2^48 and `regular` whether every delta equals d[0].
  */
-export function chooseTsCodec(ts: usize, d: usize, n: i32, small: bool, forceGorilla: bool): i32 {
+export function chooseTsCodec(ts: usize, d: usize, n: i32, small: bool, forceGorilla: bool, regular: bool): i32 {
   if (!small) return TS_RAW;
   if (forceGorilla) return TS_GORILLA;
   let best = TS_PATCH;
-  let bestBits = patchBits(ts, d, n);
+  let bestBits = patchBits(ts, d, n, regular);
   const head = varintBits(zigzag(L(ts, 0)));
   // No patch means all deltas are equal: the column would be raw/constant, strictly bigger than PATCH
   // (same t0 and Δ varints plus a 4-bit header). The column plan stays in place when COLUMN wins.

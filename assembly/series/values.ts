@@ -99,11 +99,16 @@ export function emitDecimal(vals: usize, n: i32, m: usize, k: usize, exc: usize)
   let anyK: i64 = 0;
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
-    if (split(V(vals, i), p)) {
-      store<i64>(m + off, sM);
-      store<i64>(k + off, sK);
-      anyK |= sK;
-      prevM = sM;
+    // split() with the checks folded: a non-finite v gives a NaN or infinite m, which fails |m| < 2^49.
+    const v = V(vals, i);
+    const mf = floor<f64>(v * p + 0.5);
+    const kk = <i64>(reinterpret<u64>(v) - reinterpret<u64>(mf / p));
+    if (abs<f64>(mf) < M_LIMIT && <u64>(kk + (K_LIMIT - 1)) < <u64>(2 * K_LIMIT - 1)) {
+      const mi = <i64>mf;
+      store<i64>(m + off, mi);
+      store<i64>(k + off, kk);
+      anyK |= kk;
+      prevM = mi;
     } else {
       store<i32>(exc + (<usize>count << 2), i);
       count++;

@@ -1,5 +1,8 @@
 // Suite registry: adding a suite is one file in bench/suites/ and one line here.
 import type { Suite } from '../lib/report.js';
 import { codecSuite } from './codec.js';
+import { ingestSuite } from './ingest.js';
+import { metricsSuite } from './metrics.js';
+import { querySuite } from './query.js';
 
-export const SUITES: readonly Suite[] = [codecSuite];
+export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite];

@@ -3,6 +3,9 @@
 import type { CodecErrorCode } from '../codec/errors.js';
 import type { LzLevel } from '../codec/lz.js';
 import type { SeriesEncodeOptions } from '../codec/series.js';
+import type {
+  BlocksOutput, CompactGroup, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
+} from '../metrics/block-tasks.js';
 
 export type { LzLevel };
 export type SeriesValueCodec = NonNullable<SeriesEncodeOptions['values']>;
@@ -12,7 +15,13 @@ export type PoolTask =
   | { type: 'decodeSeries'; block: Uint8Array }
   | { type: 'compress'; bytes: Uint8Array; level?: LzLevel }
   | { type: 'decompress'; frame: Uint8Array }
-  | { type: 'crc32c'; bytes: Uint8Array; seed?: number };
+  | { type: 'crc32c'; bytes: Uint8Array; seed?: number }
+  // Metrics engine block work (src/metrics/block-tasks.ts): file I/O happens in the worker.
+  | { type: 'sealBlocks'; input: SealInput }
+  | { type: 'writeBlocks'; input: WriteInput }
+  | { type: 'readSeries'; input: ReadInput }
+  | { type: 'compactBlocks'; input: { root: string; groups: CompactGroup[] } }
+  | { type: 'copyFiles'; copies: CopySpec[] };
 
 export type PoolTaskType = PoolTask['type'];
 
@@ -28,6 +37,11 @@ export interface PoolTaskResults {
   compress: Uint8Array;
   decompress: Uint8Array;
   crc32c: number;
+  sealBlocks: BlocksOutput;
+  writeBlocks: number;
+  readSeries: ReadOutput;
+  compactBlocks: CompactOutput;
+  copyFiles: number;
 }
 
 /**
@@ -36,6 +50,7 @@ export interface PoolTaskResults {
  */
 export type SerializedError =
   | { kind: 'codec'; code: CodecErrorCode; message: string }
+  | { kind: 'storage'; code: string; message: string; details: Record<string, unknown> }
   | { kind: 'other'; name: string; message: string };
 
 export type PoolResponse<K extends PoolTaskType = PoolTaskType> =

@@ -11,6 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import { CodecError } from '../codec/errors.js';
+import { StorageError, type StorageErrorCode } from '../storage/errors.js';
+import type {
+  BlocksOutput, CompactGroup, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
+} from '../metrics/block-tasks.js';
 import { packageRoot } from '../codec/wasm.js';
 import type {
   DecodedSeries,
@@ -39,6 +43,12 @@ export interface Pool {
   compress(bytes: Uint8Array, level?: LzLevel): Promise<Uint8Array>;
   decompress(frame: Uint8Array): Promise<Uint8Array>;
   crc32c(bytes: Uint8Array, seed?: number): Promise<number>;
+  // Metrics block work (src/metrics/block-tasks.ts). Typed-array inputs are transferred (detached).
+  sealBlocks(input: SealInput): Promise<BlocksOutput>;
+  writeBlocks(input: WriteInput): Promise<number>;
+  readSeries(input: ReadInput): Promise<ReadOutput>;
+  compactBlocks(input: { root: string; groups: CompactGroup[] }): Promise<CompactOutput>;
+  copyFiles(copies: CopySpec[]): Promise<number>;
   /** Destroys the pool: running tasks are rejected and every thread is stopped. */
   close(): Promise<void>;
 }
@@ -114,6 +124,32 @@ export function createPool(options: PoolOptions = {}): Pool {
       const b = transferable(bytes);
       return run({ type: 'crc32c', bytes: b, seed }, [b]);
     },
+    sealBlocks(input) {
+      const points = transferable(input.points);
+      const heads = transferable(input.heads);
+      return run({ type: 'sealBlocks', input: { points, heads } }, [points, heads]);
+    },
+    writeBlocks(input) {
+      const bytes = transferable(input.bytes);
+      return run({ type: 'writeBlocks', input: { ...input, bytes } }, [bytes]);
+    },
+    readSeries(input) {
+      const views: ArrayBufferView[] = [];
+      const series = input.series.map((s) => {
+        if (!s.headTsMs || !s.headValues) return s;
+        const headTsMs = transferable(s.headTsMs);
+        const headValues = transferable(s.headValues);
+        views.push(headTsMs, headValues);
+        return { ...s, headTsMs, headValues };
+      });
+      return run({ type: 'readSeries', input: { ...input, series } }, views);
+    },
+    compactBlocks(input) {
+      return run({ type: 'compactBlocks', input }, []);
+    },
+    copyFiles(copies) {
+      return run({ type: 'copyFiles', copies }, []);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -134,6 +170,11 @@ function rebuildError(error: SerializedError): Error {
   if (error.kind === 'codec') {
     const err = new CodecError(error.code, '');
     // Keep the worker's message verbatim (the constructor would prefix the code a second time).
+    err.message = error.message;
+    return err;
+  }
+  if (error.kind === 'storage') {
+    const err = new StorageError(error.code as StorageErrorCode, '', error.details);
     err.message = error.message;
     return err;
   }

@@ -6,6 +6,8 @@ import { CodecError } from '../codec/errors.js';
 import { encodeSeries, decodeSeries } from '../codec/series.js';
 import { compress, decompress } from '../codec/lz.js';
 import { crc32c } from '../codec/crc32c.js';
+import { StorageError } from '../storage/errors.js';
+import { compactBlocks, copyFiles, readSeries, sealBlocks, writeBlocks } from '../metrics/block-tasks.js';
 import type { PoolTask, PoolResponse, SerializedError } from './messages.js';
 
 export default function runTask(task: PoolTask): unknown {
@@ -27,6 +29,24 @@ export default function runTask(task: PoolTask): unknown {
         return reply(ownedView(decompress(task.frame)));
       case 'crc32c':
         return { ok: true, value: crc32c(task.bytes, task.seed) } satisfies PoolResponse;
+      case 'sealBlocks': {
+        const out = sealBlocks(task.input);
+        return reply(out, [out.bytes.buffer as ArrayBuffer, out.blocks.buffer as ArrayBuffer]);
+      }
+      case 'writeBlocks':
+        return { ok: true, value: writeBlocks(task.input) } satisfies PoolResponse;
+      case 'readSeries': {
+        const out = readSeries(task.input);
+        const buffers: ArrayBuffer[] = [];
+        for (const s of out.series) buffers.push(s.tsMs.buffer as ArrayBuffer, s.values.buffer as ArrayBuffer);
+        return reply(out, buffers);
+      }
+      case 'compactBlocks': {
+        const out = compactBlocks(task.input);
+        return reply(out, [out.bytes.buffer as ArrayBuffer, out.blocks.buffer as ArrayBuffer]);
+      }
+      case 'copyFiles':
+        return { ok: true, value: copyFiles(task.copies) } satisfies PoolResponse;
       default: {
         const unknownType = (task as { type?: unknown }).type;
         return { ok: false, error: { kind: 'other', name: 'Error', message: `unknown pool task type ${String(unknownType)}` } };
@@ -63,6 +83,18 @@ function serializeError(err: unknown): SerializedError {
   if (err instanceof CodecError) {
     return { kind: 'codec', code: err.code, message: err.message };
   }
+  if (err instanceof StorageError) {
+    return { kind: 'storage', code: err.code, message: err.message, details: plainDetails(err.details) };
+  }
   if (err instanceof Error) return { kind: 'other', name: err.name, message: err.message };
   return { kind: 'other', name: 'Error', message: String(err) };
+}
+
+/** Details that survive structured clone (drops functions and errors). */
+function plainDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(details)) {
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  }
+  return out;
 }

@@ -2,7 +2,8 @@
 // delta-of-delta, zigzag) into non-negative u < 2^52 and encoded as a constant, FOR bit-packing or
 // Huffman-coded buckets; or, for peaky distributions, as a sorted dictionary plus Huffman-coded
 // indices. The encoder computes the exact size of every candidate from histograms and writes only the
-// smallest (ties: first in the order below), so the wasm twin makes the same choice.
+// smallest (ties: first in the order below), so the wasm twin makes the same choice. Long columns
+// first drop the Huffman candidates of transforms that a sample shows to be clearly worse.
 import { CodecError } from '../errors.js';
 import { BitReader, BitWriter, bitLen, unzigzag, varintBits, zigzag } from './series-bits.js';
 import {
@@ -85,7 +86,7 @@ function transform(x: ArrayLike<number>, t: number): { params: number[]; u: numb
 }
 
 /** Best encoding of an already-transformed column (header and params included in `bits`). */
-function planEncodings(t: number, params: number[], u: number[], plans: Plan[]): void {
+function planEncodings(t: number, params: number[], u: number[], plans: Plan[], huffman: boolean): void {
   let head = 4;
   for (const p of params) head += varintBits(zigzag(p));
   const c = u.length;
@@ -101,6 +102,7 @@ function planEncodings(t: number, params: number[], u: number[], plans: Plan[]):
   }
   const width = bitLen(max);
   plans.push({ bits: head + 6 + c * width, t, e: E_BITPACK, params, u, width, S: 0 });
+  if (!huffman) return;
   const freq = new Uint32Array(BUCKET_SYMBOLS);
   let S = 0;
   for (let i = 0; i < c; i++) {
@@ -146,13 +148,50 @@ function planDict(x: ArrayLike<number>, plans: Plan[], best: number): void {
   plans.push({ bits, t: T_RAW, e: E_DICT, params: [], u: [], width: 0, lens, S: D, dict, dictPlan, indices });
 }
 
+/** Columns of at least this many values pick the Huffman transforms from a sample. */
+const SAMPLE_MIN_N = 2048;
+
+/**
+ * Which transforms get a Huffman candidate: all three for short columns. From SAMPLE_MIN_N values on,
+ * every (n >> 10)-th value (i = 2, 2 + step, …) is transformed all three ways, a Huffman code is built
+ * for each sample histogram, and only the transforms whose sample costs Σ f·(length + extra bits) at
+ * most 1/32 more than the cheapest are planned exactly (the others keep constant / bit-pack only).
+ */
+function huffmanTransforms(x: ArrayLike<number>): boolean[] {
+  const n = x.length;
+  if (n < SAMPLE_MIN_N) return [true, true, true];
+  let min = x[0];
+  for (let i = 1; i < n; i++) if (x[i] < min) min = x[i];
+  const step = n >> 10;
+  const freq = [new Uint32Array(BUCKET_SYMBOLS), new Uint32Array(BUCKET_SYMBOLS), new Uint32Array(BUCKET_SYMBOLS)];
+  for (let i = 2; i < n; i += step) {
+    const d = x[i] - x[i - 1];
+    freq[0][bucketSymbol(x[i] - min)]++;
+    freq[1][bucketSymbol(zigzag(d))]++;
+    freq[2][bucketSymbol(zigzag(d - (x[i - 1] - x[i - 2])))]++;
+  }
+  const cost = freq.map((f) => {
+    let S = BUCKET_SYMBOLS;
+    while (S > 0 && f[S - 1] === 0) S--;
+    if (S === 0) return 0;
+    const lens = huffmanLengths(f, S);
+    let bits = 0;
+    for (let s = 0; s < S; s++) bits += f[s] * (lens[s] + bucketExtraBits(s));
+    return bits;
+  });
+  const cmin = Math.min(...cost);
+  const limit = cmin + Math.floor(cmin / 32);
+  return cost.map((c) => c <= limit);
+}
+
 function planColumn(x: ArrayLike<number>, allowDict: boolean): Plan {
   const plans: Plan[] = [];
   const n = x.length;
+  const huffman = huffmanTransforms(x);
   for (let t = T_RAW; t <= T_DOD; t++) {
     if (t === T_DOD && n < 2) continue;
     const { params, u } = transform(x, t);
-    planEncodings(t, params, u, plans);
+    planEncodings(t, params, u, plans, huffman[t]);
   }
   let best = plans[0];
   for (const p of plans) if (p.bits < best.bits) best = p;

@@ -1,0 +1,92 @@
+// Background compaction: a series' blocks of one period (raw and hourly: one UTC day; daily
+// rollups: 30 days) merge into one block in the pool; the new rows and the deletion of the old ones
+// commit in one transaction; then segment files left without live blocks are deleted. A series with
+// a corrupt block is skipped entirely: the bad block is never rewritten or compacted away.
+import type { CompactGroup } from './block-tasks.js';
+import type { MetricsEngine } from './engine.js';
+import type { NewBlockRow } from './block-index.js';
+import { deleteDeadSegments } from './segment-gc.js';
+import { allocate } from './sealer.js';
+import { DAY_MS } from './schema.js';
+
+const PERIOD_MS_BY_TIER = [DAY_MS, DAY_MS, 30 * DAY_MS] as const;
+const GROUPS_PER_TASK = 256;
+const GROUPS_PER_RUN = 20_000;
+
+export interface CompactionReport {
+  groups: number;
+  blocksIn: number;
+  blocksOut: number;
+  filesDeleted: number;
+}
+
+/**
+ * Merges every group of ≥ 2 blocks whose period started before `beforeMs`. The background timer
+ * passes the start of the current period (so a day still being written is merged once, after it
+ * ends, instead of again and again); compactNow() passes Infinity.
+ */
+export async function runCompaction(e: MetricsEngine, beforeMs = Infinity): Promise<CompactionReport> {
+  const report: CompactionReport = { groups: 0, blocksIn: 0, blocksOut: 0, filesDeleted: 0 };
+  if (e.isClosed) return report;
+  const corruptSeries = new Set([...e.corrupt.values()].map((s) => s.seriesId));
+  const groups = e.index
+    .compactionGroups(PERIOD_MS_BY_TIER, GROUPS_PER_RUN)
+    .filter((g) => !corruptSeries.has(g.seriesId))
+    .filter((g) => {
+      const period = PERIOD_MS_BY_TIER[g.tier];
+      return Math.floor(g.blocks[0].tMin / period) < Math.floor(beforeMs / period);
+    });
+  if (groups.length === 0) return report;
+  const tasks: CompactGroup[][] = [];
+  for (let i = 0; i < groups.length; i += GROUPS_PER_TASK) {
+    tasks.push(
+      groups.slice(i, i + GROUPS_PER_TASK).map((g) => ({
+        seriesId: g.seriesId,
+        tier: g.tier,
+        blocks: g.blocks.map((b) => ({ id: b.id, file: b.file, offset: b.offset, length: b.length })),
+        maxSeq: Math.max(...g.blocks.map((b) => b.maxSeq)),
+      })),
+    );
+  }
+  e.readsInFlight++;
+  let outputs;
+  try {
+    outputs = await Promise.all(tasks.map((t) => e.pool.compactBlocks({ root: e.root, groups: t })));
+  } finally {
+    e.readsInFlight--;
+  }
+  if (e.isClosed) return report;
+  const rows: NewBlockRow[] = [];
+  const doomed: number[] = [];
+  const files: string[] = [];
+  const writes = outputs.map((out, t) => {
+    const failedGroups = new Set<number>();
+    for (const f of out.failed) {
+      failedGroups.add(f.group);
+      const g = tasks[t][f.group];
+      const ref = g.blocks.find((b) => b.id === f.blockId)!;
+      e.reportCorrupt({ blockId: f.blockId, seriesId: g.seriesId, file: ref.file, offset: ref.offset, reason: f.reason });
+    }
+    tasks[t].forEach((g, gi) => {
+      if (failedGroups.has(gi)) return;
+      report.groups++;
+      report.blocksIn += g.blocks.length;
+      for (const b of g.blocks) doomed.push(b.id);
+    });
+    return allocate(out, (desc) => tasks[t][desc[0]].seriesId, rows, e.allocator, files, true);
+  });
+  for (const f of files) e.pins.pin(f);
+  try {
+    await Promise.all(writes.map((w, i) => (w.length > 0 ? e.pool.writeBlocks({ root: e.root, bytes: outputs[i].bytes, writes: w }) : 0)));
+    if (e.isClosed) return report;
+    e.db.transaction(() => {
+      e.index.insert(rows, false);
+      e.index.delete(doomed);
+    })();
+  } finally {
+    for (const f of files) e.pins.unpin(f);
+  }
+  report.blocksOut = rows.length;
+  report.filesDeleted = (await deleteDeadSegments(e)).files;
+  return report;
+}

@@ -1,0 +1,59 @@
+// The metrics index schema (metrics/index.db), applied by migrate() in user_version steps. Never
+// edit a shipped step: append a new one.
+//
+// Deviations from docs/metrics-engine.md, on purpose:
+// - blocks.segment_id → segments(path) instead of a file path per row (smaller index);
+// - blocks.max_seq: the highest WAL write sequence in the block (for audits), and
+//   series.sealed_seq: the highest sequence of that series already in committed blocks. WAL replay
+//   skips points with seq ≤ sealed_seq, so a crash between "blocks committed" and "WAL dropped"
+//   never duplicates points (and retention deleting blocks never resurrects them from the WAL).
+export const TIER_RAW = 0;
+export const TIER_HOURLY = 1;
+export const TIER_DAILY = 2;
+export const TIER_NAMES = ['raw', 'hourly', 'daily'] as const;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+/** Rollup bucket width per tier (index = tier). */
+export const TIER_BUCKET_MS = [0, HOUR_MS, DAY_MS] as const;
+
+/** blocks.codec values. */
+export const CODEC_SERIES_V1 = 1;
+export const CODEC_ROLLUP_V1 = 2;
+
+export const METRICS_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE series (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    labels_json TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL,
+    sealed_seq INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE metric_meta (
+    name TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    unit TEXT,
+    help TEXT
+  );
+  CREATE TABLE segments (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE
+  );
+  CREATE TABLE blocks (
+    id INTEGER PRIMARY KEY,
+    series_id INTEGER NOT NULL REFERENCES series(id),
+    tier INTEGER NOT NULL,
+    segment_id INTEGER NOT NULL REFERENCES segments(id),
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    t_min INTEGER NOT NULL,
+    t_max INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    codec INTEGER NOT NULL,
+    max_seq INTEGER NOT NULL
+  );
+  CREATE INDEX blocks_by_series ON blocks(series_id, tier, t_min);
+  CREATE INDEX blocks_by_segment ON blocks(segment_id);
+  `,
+];
