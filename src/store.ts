@@ -27,7 +27,7 @@ export interface TimelessMetrics {
   metricMeta(name: string): MetricMeta | undefined;
   flush(): Promise<void>;
   query(q: QueryOptions): Promise<QueryResult>;
-  latest(name: string, matchers?: Matchers): Promise<LatestPoint[]>;
+  latest(name: string | undefined, matchers?: Matchers): Promise<LatestPoint[]>;
   listMetrics(): string[];
   labelNames(name?: string): string[];
   labelValues(name: string | undefined, label: string): string[];

@@ -1,8 +1,8 @@
 // metrics.query (also the `query` suite): p50 query latency on the standard dataset, reopened from
 // disk (the metrics suite's directory when it ran in this process, else built here):
 //   rawSeries7dMs      one series, raw, the whole 7 days (60,480 points)
-//   agg200Series24hMs  every one of the 200 series, last 24 h, avg over 300 steps: one query per
-//                      metric name, all in flight together (a dashboard showing everything)
+//   agg200Series24hMs  every one of the 200 series, last 24 h, avg over 300 steps: ONE query
+//                      selecting every metric by a `__name__` matcher (a dashboard showing everything)
 //   groupBy24hMs       rate of the 4 per-route request counters, sum by route, 24 h to 300 steps
 //   daily365dMs        one series holding a year at 5 min (written beforehand), stepMs = 1 day: the
 //                      daily rollup tier; its answer is checked against the raw values
@@ -107,14 +107,29 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
     const spanMs = Math.min(DAY_MS, endMs - ds.fromMs);
     const stepMs = spanMs / 300;
     const names = [...new Set(ds.catalog.map((s) => s.name))];
-    const aggAll = () => Promise.all(names.map((name) => store.metrics.query({ name, fromMs: endMs - spanMs, toMs: endMs - 1, stepMs, agg: 'avg' })));
-    const aggAnswer = (await aggAll()).flat();
+    // Every metric but the year-long series this suite added (not part of the 200).
+    const everyMetric = [
+      { label: '__name__', op: '=~' as const, value: '.+' },
+      { label: '__name__', op: '!=' as const, value: YEAR_NAME },
+    ];
+    const aggAll = () => store.metrics.query({ matchers: everyMetric, fromMs: endMs - spanMs, toMs: endMs - 1, stepMs, agg: 'avg' });
+    const aggAnswer = await aggAll();
+    const aggNames = new Set(aggAnswer.map((s) => s.name));
+    if (names.some((n) => !aggNames.has(n))) failures.push(`metrics.query: the __name__ query answered ${aggNames.size} metric names, expected ${names.length}`);
     const maxSteps = Math.max(...aggAnswer.map((s) => s.tsMs.length));
     if (aggAnswer.length !== ds.catalog.length || maxSteps !== 300) {
       failures.push(`metrics.query: 24 h aggregation returned ${aggAnswer.length} series with up to ${maxSteps} steps, expected ${ds.catalog.length} with 300`);
     }
-    ctx.progress(`metrics.query: ${names.length} queries (${aggAnswer.length} series) x ${runs} runs`);
+    ctx.progress(`metrics.query: 1 query (${aggAnswer.length} series of ${names.length} metrics) x ${runs} runs`);
     const agg = await timeP50(runs, aggAll);
+    // The same query over a window ending at 13:37 UTC: a "last 24 h" dashboard at an arbitrary time
+    // of day, not aligned to any block boundary (compacted blocks are cut at 6 h UTC cells), so it
+    // decodes partial blocks at both ends where the midnight-aligned window above decodes none.
+    const offEndMs = endMs - Math.min(Math.floor(spanMs / 2), (10 * 60 + 23) * 60_000);
+    const aggOffCell = () => store.metrics.query({ matchers: everyMetric, fromMs: offEndMs - spanMs, toMs: offEndMs - 1, stepMs, agg: 'avg' });
+    const offAnswer = await aggOffCell();
+    if (offAnswer.length !== ds.catalog.length) failures.push(`metrics.query: the unaligned 24 h aggregation returned ${offAnswer.length} series, expected ${ds.catalog.length}`);
+    const aggUnaligned = await timeP50(runs, aggOffCell);
 
     // 3. groupBy: per-route request rate, summed across status codes.
     const groupQuery = { name: 'http_requests_total', fromMs: endMs - spanMs, toMs: endMs - 1, stepMs, agg: 'rate' as const, groupBy: ['route'] };
@@ -146,8 +161,11 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
       rawPoints: ds.pointsPerSeries,
       agg200Series24hMs: round(agg.p50Ms, 2),
       agg200Series24hP90Ms: round(agg.p90Ms, 2),
+      agg200Series24hUnalignedMs: round(aggUnaligned.p50Ms, 2),
+      agg200Series24hUnalignedP90Ms: round(aggUnaligned.p90Ms, 2),
       aggSeries: aggAnswer.length,
-      aggQueries: names.length,
+      aggQueries: 1,
+      aggMetrics: names.length,
       aggSpanHours: spanMs / HOUR_MS,
       groupBy24hMs: round(group.p50Ms, 2),
       daily365dMs: round(daily.p50Ms, 2),
@@ -161,7 +179,8 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
       failures,
       rows: [
         { key: 'metrics.query.rawSeries7dMs', label: 'query: 1 series raw 7 d (p50)', value: json.rawSeries7dMs, unit: 'ms', target: { op: '<=', value: 5 }, note: `${json.rawPoints.toLocaleString('en-US')} points, p90 ${json.rawSeries7dP90Ms} ms` },
-        { key: 'metrics.query.agg200Series24hMs', label: 'query: 200 series 24 h to 300 steps (p50)', value: json.agg200Series24hMs, unit: 'ms', target: { op: '<=', value: 50 }, note: `${json.aggQueries} queries in parallel, avg, p90 ${json.agg200Series24hP90Ms} ms` },
+        { key: 'metrics.query.agg200Series24hMs', label: 'query: 200 series 24 h to 300 steps (p50)', value: json.agg200Series24hMs, unit: 'ms', target: { op: '<=', value: 50 }, note: `1 query (__name__ matchers, ${json.aggMetrics} metrics), avg, p90 ${json.agg200Series24hP90Ms} ms` },
+        { key: 'metrics.query.agg200Series24hUnalignedMs', label: 'query: same, window ending 13:37 (p50)', value: json.agg200Series24hUnalignedMs, unit: 'ms', target: { op: '<=', value: 50 }, note: `unaligned to block cells, p90 ${json.agg200Series24hUnalignedP90Ms} ms` },
         { key: 'metrics.query.groupBy24hMs', label: 'query: rate sum by route 24 h (p50)', value: json.groupBy24hMs, unit: 'ms', note: '8 series into 4 groups, 300 steps' },
         { key: 'metrics.query.daily365dMs', label: `query: daily rollup ${yearDays} d (p50)`, value: json.daily365dMs, unit: 'ms', target: { op: '<=', value: 5 }, note: `${json.dailyDays} days, checked against raw, p90 ${json.daily365dP90Ms} ms` },
       ],

@@ -202,6 +202,33 @@ describe('series properties', () => {
   });
 });
 
+describe('decodeSeriesView (no-copy decode for the read path)', () => {
+  it('gives the same points as decodeSeries, as views of the wasm scratch', () => {
+    const rng = new Prng(77);
+    for (let round = 0; round < 20; round++) {
+      const n = rng.int(0, 3000);
+      const ts = Array.from({ length: n }, (_, i) => T0 + i * 10_000 + (rng.float() < 0.1 ? rng.int(1, 999) : 0));
+      const values = Array.from({ length: n }, () => (rng.float() < 0.5 ? rng.int(-500, 500) / 10 : rng.normal() * 1e6));
+      const block = wasm.encodeSeries(ts, values);
+      const copy = wasm.decodeSeries(block);
+      const view = wasm.decodeSeriesView(block);
+      expect(view.tsMs.buffer).not.toBe(copy.tsMs.buffer);
+      expect(view.tsMs.buffer).toBe(view.values.buffer); // both columns live in the scratch
+      expect(bitsHex(view.tsMs)).toBe(bitsHex(copy.tsMs));
+      expect(bitsHex(view.values)).toBe(bitsHex(copy.values));
+    }
+  });
+
+  it('leaves earlier decodeSeries copies intact and reports broken blocks like decodeSeries', () => {
+    const a = wasm.decodeSeries(wasm.encodeSeries(regular(5), [1, 2, 3, 4, 5]));
+    wasm.decodeSeriesView(wasm.encodeSeries(regular(5, 7), [9, 9, 9, 9, 9]));
+    expect(Array.from(a.values)).toEqual([1, 2, 3, 4, 5]);
+    const good = wasm.encodeSeries(regular(10), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(() => wasm.decodeSeriesView(good.subarray(0, good.length - 1))).toThrow(CodecError);
+    expect(() => wasm.decodeSeriesView(Uint8Array.of(0x53, 1, 0x81, 0x80, 0x40))).toThrow(/TOO_LARGE/);
+  });
+});
+
 // ---- real data ----
 
 const DATA = path.resolve(packageRoot(), '../shared/data/metrics');

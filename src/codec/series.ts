@@ -2,7 +2,8 @@
 // (all inside [base, base + ensure(...)), reused across calls, never shrinking):
 //   encode: [tsMs f64 × n][values f64 × n][output, worst case][work]
 //   decode: [block bytes][tsMs f64 × n][values f64 × n][work]
-// Results are copied out with slice() before returning, so the next call may reuse the memory.
+// Results are copied out with slice() before returning, so the next call may reuse the memory
+// (decodeSeriesView is the exception: it returns views of the scratch, valid until the next call).
 import { CodecError, codecErrorFromWasm } from './errors.js';
 import { wasm, type WasmHandle } from './wasm.js';
 import {
@@ -80,6 +81,27 @@ function headerPoints(block: Uint8Array): number {
 }
 
 export function decodeSeries(block: Uint8Array): DecodedSeries {
+  const d = decodeToScratch(block);
+  return {
+    tsMs: new Float64Array(d.mem.slice(d.tsPtr, d.tsPtr + 8 * d.n)),
+    values: new Float64Array(d.mem.slice(d.valPtr, d.valPtr + 8 * d.n)),
+  };
+}
+
+/**
+ * decodeSeries without the two copies: the columns are views of this thread's wasm memory, valid
+ * only until the next call into this bridge (an encode or decode reuses that scratch, and a memory
+ * grow detaches the views). For callers that consume the points at once — the query read path
+ * aggregates them or copies the clipped range it needs — where the copies cost as much as a third
+ * of the decode itself. Never transfer or keep these views.
+ */
+export function decodeSeriesView(block: Uint8Array): DecodedSeries {
+  const d = decodeToScratch(block);
+  return { tsMs: new Float64Array(d.mem, d.tsPtr, d.n), values: new Float64Array(d.mem, d.valPtr, d.n) };
+}
+
+/** Decodes into the scratch memory: [block bytes][tsMs f64 × n][values f64 × n][work]. */
+function decodeToScratch(block: Uint8Array): { mem: ArrayBuffer; tsPtr: number; valPtr: number; n: number } {
   const n = headerPoints(block);
   if (n > SERIES_MAX_BLOCK_POINTS) throw new CodecError('TOO_LARGE', `block claims ${n} points`);
   const h = series();
@@ -92,9 +114,5 @@ export function decodeSeries(block: Uint8Array): DecodedSeries {
   new Uint8Array(h.memory.buffer, base + inOff, block.length).set(block);
   const rc = ex.decode(base + inOff, block.length, base + tsOff, base + valOff, n, base + workOff) as number;
   if (rc < 0) throw codecErrorFromWasm(rc, 'series decode');
-  const mem = h.memory.buffer;
-  return {
-    tsMs: new Float64Array(mem.slice(base + tsOff, base + tsOff + 8 * rc)),
-    values: new Float64Array(mem.slice(base + valOff, base + valOff + 8 * rc)),
-  };
+  return { mem: h.memory.buffer, tsPtr: base + tsOff, valPtr: base + valOff, n: rc };
 }

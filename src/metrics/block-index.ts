@@ -148,7 +148,28 @@ export class BlockIndex {
     }
   }
 
-  /** Groups of ≥ 2 blocks of one series, tier and period (compaction candidates). */
+  /**
+   * Raw blocks (t_min in [fromMs, beforeMs)) of the series that have at least one raw block there
+   * not written by compaction (a "fresh" block: its segment is not under compacted/), ordered by
+   * series then time. Series whose blocks are all compaction output are settled and not returned,
+   * so a background run reads only the rows of series that got new blocks.
+   */
+  rawCompactionCandidates(fromMs: number, beforeMs: number, seriesLimit: number): BlockRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT ${BLOCK_COLS} FROM blocks b JOIN segments s ON s.id = b.segment_id
+         WHERE b.tier = 0 AND b.t_min >= ? AND b.t_min < ? AND b.series_id IN (
+           SELECT b2.series_id FROM blocks b2 JOIN segments s2 ON s2.id = b2.segment_id
+           WHERE b2.tier = 0 AND b2.t_min >= ? AND b2.t_min < ? AND s2.path NOT LIKE 'compacted/%'
+           GROUP BY b2.series_id LIMIT ?)
+         ORDER BY b.series_id, b.t_min, b.max_seq, b.id`,
+      )
+      .raw()
+      .all(fromMs, beforeMs, fromMs, beforeMs, seriesLimit) as RawBlock[];
+    return rows.map(toRow);
+  }
+
+  /** Groups of ≥ 2 rollup blocks of one series, tier and period (compaction candidates; raw: see above). */
   compactionGroups(periodMsByTier: readonly number[], limit: number): Array<{ seriesId: number; tier: number; blocks: BlockRow[] }> {
     const out: Array<{ seriesId: number; tier: number; blocks: BlockRow[] }> = [];
     const rows = this.db
@@ -156,7 +177,7 @@ export class BlockIndex {
         `SELECT ${BLOCK_COLS} FROM blocks b JOIN segments s ON s.id = b.segment_id
          WHERE (b.series_id, b.tier, b.t_min / (CASE b.tier WHEN 0 THEN CAST(? AS INTEGER) WHEN 1 THEN CAST(? AS INTEGER) ELSE CAST(? AS INTEGER) END)) IN (
            SELECT series_id, tier, t_min / (CASE tier WHEN 0 THEN CAST(? AS INTEGER) WHEN 1 THEN CAST(? AS INTEGER) ELSE CAST(? AS INTEGER) END) AS p
-           FROM blocks GROUP BY series_id, tier, p HAVING COUNT(*) > 1 LIMIT ?)
+           FROM blocks WHERE tier > 0 GROUP BY series_id, tier, p HAVING COUNT(*) > 1 LIMIT ?)
          ORDER BY b.series_id, b.tier, b.max_seq, b.id`,
       )
       .raw()

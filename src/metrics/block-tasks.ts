@@ -4,23 +4,26 @@
 // offsets and rows, these functions produce and consume bytes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeSeries, encodeSeries, SERIES_MAX_BLOCK_POINTS } from '../codec/series.js';
+import { decodeSeries, encodeSeries } from '../codec/series.js';
 import { frameBlock, parseBlock } from '../storage/block.js';
-import { readAt, writeAt } from '../storage/segments.js';
+import { SegmentReader, writeAt } from '../storage/segments.js';
 import { fsyncDirSync } from '../storage/fsutil.js';
-import { aggregateSteps } from './query/steps.js';
 import type { StepAgg } from './query/types.js';
 import { sortDedupe } from './heads.js';
 import { clipRun, mergeRuns, type PointRun } from './points.js';
+import { aggregateRollups, mergeRollups, rollupBuckets, sliceRollup } from './query/rollups.js';
+import { lowerBound } from './query/sorted.js';
 import { decodeRollup, encodeRollup, type RollupColumns } from './rollup-codec.js';
-import { aggregateRollupSteps, bucketize, clipRollup, mergeRollups } from './rollup-columns.js';
+import { packDays, type PackLimits } from './raw-packing.js';
+import { BlockFetcher } from './block-fetch.js';
+import { readRawSeries } from './raw-read.js';
 import { TIER_BUCKET_MS, TIER_DAILY, TIER_HOURLY, TIER_RAW } from './schema.js';
 
 export const KIND_RAW = 1;
 export const KIND_ROLLUP = 2;
 /** Doubles per block descriptor in seal/compact outputs. */
 export const BLOCK_DESC_F64 = 8;
-/** Largest block compaction builds (points); bigger merges are split. */
+/** Largest block compaction builds (points): a day holding more is split evenly. */
 export const MAX_COMPACT_POINTS = 65_536;
 
 // ---------------------------------------------------------------- sealing
@@ -91,8 +94,8 @@ export function sealBlocks(input: SealInput): BlocksOutput {
     const maxSeq = heads[h + 3];
     const run = sortDedupe(points.subarray(2 * start, 2 * (start + n)), n);
     sink.raw(seriesId, seriesId, run, maxSeq);
-    sink.rollup(seriesId, seriesId, TIER_HOURLY, bucketize(run.tsMs, run.values, TIER_BUCKET_MS[TIER_HOURLY]), maxSeq);
-    sink.rollup(seriesId, seriesId, TIER_DAILY, bucketize(run.tsMs, run.values, TIER_BUCKET_MS[TIER_DAILY]), maxSeq);
+    sink.rollup(seriesId, seriesId, TIER_HOURLY, rollupBuckets(run.tsMs, run.values, TIER_BUCKET_MS[TIER_HOURLY]), maxSeq);
+    sink.rollup(seriesId, seriesId, TIER_DAILY, rollupBuckets(run.tsMs, run.values, TIER_BUCKET_MS[TIER_DAILY]), maxSeq);
   }
   return sink.finish();
 }
@@ -184,8 +187,8 @@ export interface ReadOutput {
   skipped: SkippedRef[];
 }
 
-function loadBlock(root: string, ref: BlockRef): Uint8Array {
-  const bytes = readAt(path.join(root, ref.file), ref.offset, ref.length);
+function loadBlock(reader: SegmentReader, root: string, ref: BlockRef): Uint8Array {
+  const bytes = reader.read(path.join(root, ref.file), ref.offset, ref.length);
   return parseBlock(bytes).payload;
 }
 
@@ -193,67 +196,77 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Merges bucket lists given in write order (oldest first): a bucket split across parts combines in that order. */
+function mergeRollupList(parts: RollupColumns[], bucketMs: number): RollupColumns {
+  let acc: RollupColumns | undefined;
+  for (const p of parts) {
+    if (p.startMs.length === 0) continue;
+    acc = acc === undefined ? p : mergeRollups(acc, p);
+  }
+  return acc ?? rollupBuckets([], [], bucketMs);
+}
+
+/** The buckets whose start lies in [fromMs, toMs]. */
+function clipRollup(c: RollupColumns, fromMs: number, toMs: number): RollupColumns {
+  const n = c.startMs.length;
+  const lo = lowerBound(c.startMs, 0, n, fromMs);
+  const hi = toMs === Infinity ? n : lowerBound(c.startMs, lo, n, Math.floor(toMs) + 1);
+  return lo === 0 && hi === n ? c : sliceRollup(c, lo, hi);
+}
+
 /** Reads, verifies (crc) and decodes blocks; a bad block is skipped and reported, the rest returned. */
 export function readSeries(input: ReadInput): ReadOutput {
   const skipped: SkippedRef[] = [];
   const out: ReadOutput['series'] = [];
-  for (const spec of input.series) {
-    if (input.tier === TIER_RAW) {
-      const runs: PointRun[] = [];
-      for (const ref of spec.blocks) {
-        try {
-          // Clip before merging: a block usually covers more than the range (a whole day).
-          runs.push(clipRun(decodeSeries(loadBlock(input.root, ref)), input.clipFromMs, input.toMs));
-        } catch (err) {
-          skipped.push({ blockId: ref.id, seriesId: spec.seriesId, file: ref.file, offset: ref.offset, reason: reasonOf(err) });
-        }
-      }
-      if (spec.headTsMs && spec.headValues) runs.push({ tsMs: spec.headTsMs, values: spec.headValues });
-      const merged = clipRun(mergeRuns(runs), input.clipFromMs, input.toMs);
-      if (input.step) {
-        const s = aggregateSteps(merged.tsMs, merged.values, input.step);
-        out.push({ seriesId: spec.seriesId, tsMs: s.tsMs, values: s.values });
-      } else {
-        out.push({ seriesId: spec.seriesId, tsMs: merged.tsMs.slice(), values: merged.values.slice() });
-      }
-    } else {
-      const parts: RollupColumns[] = [];
-      const tailFrom = input.tailFromMs ?? Infinity;
-      for (const ref of spec.blocks) {
-        try {
-          const cols = decodeRollup(loadBlock(input.root, ref));
-          parts.push(tailFrom === Infinity ? cols : clipRollup(cols, -Infinity, tailFrom - 1));
-        } catch (err) {
-          skipped.push({ blockId: ref.id, seriesId: spec.seriesId, file: ref.file, offset: ref.offset, reason: reasonOf(err) });
-        }
-      }
-      const head: PointRun | undefined =
-        spec.headTsMs && spec.headValues && spec.headTsMs.length > 0 ? { tsMs: spec.headTsMs, values: spec.headValues } : undefined;
-      const bucketMs = TIER_BUCKET_MS[input.tier];
-      if (head) {
-        const before = clipRun(head, -Infinity, tailFrom - 1);
-        if (before.tsMs.length > 0) parts.push(bucketize(before.tsMs, before.values, bucketMs));
-      }
-      if (tailFrom !== Infinity) {
-        const runs: PointRun[] = [];
-        for (const ref of spec.tailBlocks ?? []) {
-          try {
-            runs.push(decodeSeries(loadBlock(input.root, ref)));
-          } catch (err) {
-            skipped.push({ blockId: ref.id, seriesId: spec.seriesId, file: ref.file, offset: ref.offset, reason: reasonOf(err) });
-          }
-        }
-        if (head) runs.push(head);
-        const tail = clipRun(mergeRuns(runs), tailFrom, input.toMs);
-        if (tail.tsMs.length > 0) parts.push(bucketize(tail.tsMs.slice(), tail.values.slice(), bucketMs));
-      }
-      const merged = clipRollup(mergeRollups(parts), input.clipFromMs, input.toMs);
-      const step = input.step ?? { fromMs: input.clipFromMs, toMs: input.toMs, stepMs: TIER_BUCKET_MS[input.tier], agg: 'avg' as StepAgg };
-      const s = aggregateRollupSteps(merged, step);
+  const reader = new SegmentReader();
+  try {
+    const refs: BlockRef[] = [];
+    for (const spec of input.series) refs.push(...spec.blocks, ...(spec.tailBlocks ?? []));
+    const blocks = new BlockFetcher(reader, input.root, refs);
+    for (const spec of input.series) {
+      const s = input.tier === TIER_RAW ? readRawSeries(blocks, spec, input, skipped) : readRollupSeries(blocks, input, spec, skipped);
       out.push({ seriesId: spec.seriesId, tsMs: s.tsMs, values: s.values });
     }
+  } finally {
+    reader.close();
   }
   return { series: out, skipped };
+}
+
+function readRollupSeries(blocks: BlockFetcher, input: ReadInput, spec: ReadSeriesSpec, skipped: SkippedRef[]): PointRun {
+  const bucketMs = TIER_BUCKET_MS[input.tier];
+  const parts: RollupColumns[] = [];
+  const tailFrom = input.tailFromMs ?? Infinity;
+  for (const ref of spec.blocks) {
+    try {
+      const cols = decodeRollup(parseBlock(blocks.get(ref)).payload, bucketMs);
+      parts.push(tailFrom === Infinity ? cols : clipRollup(cols, -Infinity, tailFrom - 1));
+    } catch (err) {
+      skipped.push({ blockId: ref.id, seriesId: spec.seriesId, file: ref.file, offset: ref.offset, reason: reasonOf(err) });
+    }
+  }
+  const head: PointRun | undefined =
+    spec.headTsMs && spec.headValues && spec.headTsMs.length > 0 ? { tsMs: spec.headTsMs, values: spec.headValues } : undefined;
+  if (head) {
+    const before = clipRun(head, -Infinity, tailFrom - 1);
+    if (before.tsMs.length > 0) parts.push(rollupBuckets(before.tsMs, before.values, bucketMs));
+  }
+  if (tailFrom !== Infinity) {
+    const runs: PointRun[] = [];
+    for (const ref of spec.tailBlocks ?? []) {
+      try {
+        runs.push(decodeSeries(parseBlock(blocks.get(ref)).payload));
+      } catch (err) {
+        skipped.push({ blockId: ref.id, seriesId: spec.seriesId, file: ref.file, offset: ref.offset, reason: reasonOf(err) });
+      }
+    }
+    if (head) runs.push(head);
+    const tail = clipRun(mergeRuns(runs), tailFrom, input.toMs);
+    if (tail.tsMs.length > 0) parts.push(rollupBuckets(tail.tsMs, tail.values, bucketMs));
+  }
+  const merged = clipRollup(mergeRollupList(parts, bucketMs), input.clipFromMs, input.toMs);
+  const step = input.step ?? { fromMs: input.clipFromMs, toMs: input.toMs, stepMs: bucketMs, agg: 'avg' as StepAgg };
+  return aggregateRollups(merged, step);
 }
 
 // ---------------------------------------------------------------- compaction
@@ -271,34 +284,45 @@ export interface CompactOutput extends BlocksOutput {
   failed: Array<{ group: number; blockId: number; reason: string }>;
 }
 
+export interface CompactInput {
+  root: string;
+  groups: CompactGroup[];
+  /** How raw groups are cut into blocks (see raw-packing.ts). */
+  limits: PackLimits;
+}
+
 /** Merges each group's blocks into as few blocks as possible (owner in the descriptors = group index). */
-export function compactBlocks(input: { root: string; groups: CompactGroup[] }): CompactOutput {
+export function compactBlocks(input: CompactInput): CompactOutput {
   const sink = new BlockSink();
   const failed: CompactOutput['failed'] = [];
-  input.groups.forEach((g, gi) => {
-    const decoded: Array<PointRun | RollupColumns> = [];
-    for (const ref of g.blocks) {
-      try {
-        const payload = loadBlock(input.root, ref);
-        decoded.push(g.tier === TIER_RAW ? decodeSeries(payload) : decodeRollup(payload));
-      } catch (err) {
-        failed.push({ group: gi, blockId: ref.id, reason: reasonOf(err) });
-        return;
-      }
-    }
-    if (g.tier === TIER_RAW) {
-      const merged = mergeRuns(decoded as PointRun[]);
-      const n = merged.tsMs.length;
-      const chunks = Math.max(1, Math.ceil(n / Math.min(MAX_COMPACT_POINTS, SERIES_MAX_BLOCK_POINTS)));
-      const per = Math.ceil(n / chunks);
-      for (let at = 0; at < n; at += per) {
-        sink.raw(gi, g.seriesId, { tsMs: merged.tsMs.subarray(at, at + per), values: merged.values.subarray(at, at + per) }, g.maxSeq);
-      }
-    } else {
-      sink.rollup(gi, g.seriesId, g.tier, mergeRollups(decoded as RollupColumns[]), g.maxSeq);
-    }
-  });
+  const reader = new SegmentReader();
+  try {
+    input.groups.forEach((g, gi) => compactGroup(reader, input, g, gi, sink, failed));
+  } finally {
+    reader.close();
+  }
   return { ...sink.finish(), failed };
+}
+
+function compactGroup(reader: SegmentReader, input: CompactInput, g: CompactGroup, gi: number, sink: BlockSink, failed: CompactOutput['failed']): void {
+  const decoded: Array<PointRun | RollupColumns> = [];
+  for (const ref of g.blocks) {
+    try {
+      const payload = loadBlock(reader, input.root, ref);
+      decoded.push(g.tier === TIER_RAW ? decodeSeries(payload) : decodeRollup(payload, TIER_BUCKET_MS[g.tier]));
+    } catch (err) {
+      failed.push({ group: gi, blockId: ref.id, reason: reasonOf(err) });
+      return;
+    }
+  }
+  if (g.tier === TIER_RAW) {
+    const merged = mergeRuns(decoded as PointRun[]);
+    for (const [from, to] of packDays(merged.tsMs, input.limits)) {
+      sink.raw(gi, g.seriesId, { tsMs: merged.tsMs.subarray(from, to), values: merged.values.subarray(from, to) }, g.maxSeq);
+    }
+  } else {
+    sink.rollup(gi, g.seriesId, g.tier, mergeRollupList(decoded as RollupColumns[], TIER_BUCKET_MS[g.tier]), g.maxSeq);
+  }
 }
 
 // ---------------------------------------------------------------- backup copies

@@ -6,36 +6,36 @@
 import type Database from 'better-sqlite3';
 import { LabelIndex } from './query/label-index.js';
 import { canonicalLabels, checkName, seriesKey } from './labels.js';
+import { SeriesKeyMap } from './series-keys.js';
 import type { Labels, MetricMeta, MetricType } from './types.js';
 import { MetricsError } from './errors.js';
 
-interface CacheEntry {
-  name: string;
-  id: number;
-  /** Other metric names written with the same labels object. */
-  more?: Map<string, number>;
-}
-
-interface PendingSeries {
-  id: number;
-  name: string;
-  labelsJson: string;
-  key: string;
-  createdMs: number;
-}
+/**
+ * Object-cache value: the series id when the labels object was written with one metric name (the
+ * usual case: a number, no allocation; the name is checked against the catalog), else name → id.
+ */
+type CacheEntry = number | Map<string, number>;
 
 const METRIC_TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram', 'summary', 'unknown'];
 
 export class Catalog {
   readonly index = new LabelIndex();
-  private readonly byKey = new Map<string, number>();
+  /** Canonical key → id; holds hashes, not key strings (series-keys.ts). */
+  private readonly byKey = new SeriesKeyMap();
+  /** Confirms a key-map hit: the candidate's key rebuilt from the postings equals the wanted key. */
+  private readonly keyOf = (key: string) => (id: number): boolean => seriesKey(this.nameOf(id), this.labelsOf(id)) === key;
   /**
    * Fast path: callers that reuse a labels object skip sorting and stringifying. The cache is keyed
    * by object identity, so a labels object must not be mutated after it was written with (documented
    * on write()).
    */
   private readonly byObject = new WeakMap<object, CacheEntry>();
-  private readonly pending: PendingSeries[] = [];
+  /**
+   * Series not yet in SQLite: ids and creation times only (name and labels are in the postings),
+   * so 100 k new series do not hold 100 k objects and JSON strings until the first seal.
+   */
+  private pendingIds: number[] = [];
+  private pendingCreatedMs: number[] = [];
   private readonly meta = new Map<string, MetricMeta>();
   private nextId = 1;
 
@@ -72,20 +72,18 @@ export class Catalog {
 
   /** Series id for (name, labels), creating the series if new. Throws INVALID_NAME / INVALID_LABELS. */
   resolve(name: string, labels: Labels): number {
-    const hit = typeof labels === 'object' && labels !== null ? this.byObject.get(labels) : undefined;
-    if (hit !== undefined) {
-      if (hit.name === name) return hit.id;
-      const id = hit.more?.get(name);
-      if (id !== undefined) return id;
-    }
+    const cachedId = this.cached(name, labels);
+    if (cachedId >= 0) return cachedId;
     checkName(name);
     const sorted = canonicalLabels(labels);
     const key = seriesKey(name, sorted);
-    let id = this.byKey.get(key);
+    let id = this.byKey.get(key, this.keyOf(key));
     if (id === undefined) id = this.create(name, sorted, key);
     if (typeof labels === 'object' && labels !== null) {
-      if (hit === undefined) this.byObject.set(labels, { name, id });
-      else (hit.more ??= new Map()).set(name, id);
+      const hit = this.byObject.get(labels);
+      if (hit === undefined) this.byObject.set(labels, id);
+      else if (typeof hit === 'number') this.byObject.set(labels, new Map([[this.nameOf(hit), hit], [name, id]]));
+      else hit.set(name, id);
     }
     return id;
   }
@@ -94,21 +92,21 @@ export class Catalog {
   cached(name: string, labels: Labels): number {
     const hit = typeof labels === 'object' && labels !== null ? this.byObject.get(labels) : undefined;
     if (hit === undefined) return -1;
-    if (hit.name === name) return hit.id;
-    return hit.more?.get(name) ?? -1;
+    if (typeof hit === 'number') return this.index.metricOf(hit) === name ? hit : -1;
+    return hit.get(name) ?? -1;
   }
 
   /** Throws what resolve() would throw, without creating anything. */
   check(name: string, labels: Labels): void {
-    const hit = typeof labels === 'object' && labels !== null ? this.byObject.get(labels) : undefined;
-    if (hit !== undefined && (hit.name === name || hit.more?.has(name))) return;
+    if (this.cached(name, labels) >= 0) return;
     checkName(name);
     canonicalLabels(labels);
   }
 
   /** Id of an existing series or undefined (no creation). */
   lookup(name: string, labels: Labels): number | undefined {
-    return this.byKey.get(seriesKey(name, canonicalLabels(labels)));
+    const key = seriesKey(name, canonicalLabels(labels));
+    return this.byKey.get(key, this.keyOf(key));
   }
 
   private create(name: string, sorted: Labels, key: string): number {
@@ -121,7 +119,7 @@ export class Catalog {
   /** WAL replay: a series defined in the WAL, possibly not yet in SQLite. */
   define(id: number, name: string, labels: Labels): void {
     const key = seriesKey(name, labels);
-    const existing = this.byKey.get(key);
+    const existing = this.byKey.get(key, this.keyOf(key));
     if (existing !== undefined) return;
     this.register(id, name, labels, key);
     if (id >= this.nextId) this.nextId = id + 1;
@@ -130,21 +128,28 @@ export class Catalog {
   private register(id: number, name: string, sorted: Labels, key: string): void {
     this.byKey.set(key, id);
     this.index.add(id, name, sorted);
-    this.pending.push({ id, name, labelsJson: JSON.stringify(sorted), key, createdMs: Date.now() });
+    this.pendingIds.push(id);
+    this.pendingCreatedMs.push(Date.now());
   }
 
   /** Inserts series not yet in SQLite; call inside the transaction that adds block rows. */
   insertPending(db: Database.Database): void {
-    if (this.pending.length === 0) return;
+    if (this.pendingIds.length === 0) return;
     const stmt = db.prepare(
       'INSERT OR IGNORE INTO series (id, name, labels_json, key, created_ms, sealed_seq) VALUES (?, ?, ?, ?, ?, 0)',
     );
-    for (const s of this.pending) stmt.run(s.id, s.name, s.labelsJson, s.key, s.createdMs);
-    this.pending.length = 0;
+    for (let i = 0; i < this.pendingIds.length; i++) {
+      const id = this.pendingIds[i];
+      const name = this.nameOf(id);
+      const labels = this.labelsOf(id); // sorted by label name, as when the series was defined
+      stmt.run(id, name, JSON.stringify(labels), seriesKey(name, labels), this.pendingCreatedMs[i]);
+    }
+    this.pendingIds = [];
+    this.pendingCreatedMs = [];
   }
 
   get pendingCount(): number {
-    return this.pending.length;
+    return this.pendingIds.length;
   }
 
   defineMetric(db: Database.Database, name: string, meta: MetricMeta): void {

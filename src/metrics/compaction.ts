@@ -1,15 +1,25 @@
-// Background compaction: a series' blocks of one period (raw and hourly: one UTC day; daily
-// rollups: 30 days) merge into one block in the pool; the new rows and the deletion of the old ones
-// commit in one transaction; then segment files left without live blocks are deleted. A series with
-// a corrupt block is skipped entirely: the bad block is never rewritten or compacted away.
-import type { CompactGroup } from './block-tasks.js';
+// Background compaction: a series' raw blocks merge into blocks aligned to 6 h UTC cells that join
+// consecutive cells while they stay ≤ 2,048 points and ≤ 7 days (raw-packing.ts: dense series get
+// one block per 6 h, sparse series up to a week per block);
+// rollup blocks of one period (hourly: one UTC day; daily: 30 days) merge into one block. Merges run
+// in the pool; the new rows and the deletion of the old ones commit in one transaction; then
+// segment files left without live blocks are deleted. A series with a corrupt block is skipped
+// entirely: the bad block is never rewritten or compacted away.
+import { MAX_COMPACT_POINTS, type CompactGroup } from './block-tasks.js';
 import type { MetricsEngine } from './engine.js';
 import type { NewBlockRow } from './block-index.js';
 import { deleteDeadSegments } from './segment-gc.js';
 import { allocate } from './sealer.js';
+import { COMPACT_CELL_MS, COMPACT_JOIN_POINTS, MAX_BLOCK_SPAN_DAYS, planRawGroups, type PackLimits } from './raw-packing.js';
 import { DAY_MS } from './schema.js';
 
+/** Rollup tiers (1 hourly, 2 daily) merge per period; index 0 is unused (raw: see raw-packing.ts). */
 const PERIOD_MS_BY_TIER = [DAY_MS, DAY_MS, 30 * DAY_MS] as const;
+/**
+ * Background runs look this far back for raw blocks to join: a cross-day block spans ≤ 7 days, so
+ * older blocks are settled (compactNow() looks at everything).
+ */
+const RAW_LOOKBACK_MS = (MAX_BLOCK_SPAN_DAYS + 1) * DAY_MS;
 const GROUPS_PER_TASK = 256;
 const GROUPS_PER_RUN = 20_000;
 
@@ -29,13 +39,25 @@ export async function runCompaction(e: MetricsEngine, beforeMs = Infinity): Prom
   const report: CompactionReport = { groups: 0, blocksIn: 0, blocksOut: 0, filesDeleted: 0 };
   if (e.isClosed) return report;
   const corruptSeries = new Set([...e.corrupt.values()].map((s) => s.seriesId));
-  const groups = e.index
-    .compactionGroups(PERIOD_MS_BY_TIER, GROUPS_PER_RUN)
-    .filter((g) => !corruptSeries.has(g.seriesId))
-    .filter((g) => {
-      const period = PERIOD_MS_BY_TIER[g.tier];
-      return Math.floor(g.blocks[0].tMin / period) < Math.floor(beforeMs / period);
-    });
+  const limits: PackLimits = {
+    cellMs: COMPACT_CELL_MS,
+    blockPoints: Math.min(e.opts.blockPoints, COMPACT_JOIN_POINTS),
+    maxSpanDays: MAX_BLOCK_SPAN_DAYS,
+    maxBlockPoints: MAX_COMPACT_POINTS,
+  };
+  // Raw: only whole days (blocks starting before today's UTC midnight in the background).
+  const rawBeforeMs = beforeMs === Infinity ? Infinity : Math.floor(beforeMs / DAY_MS) * DAY_MS;
+  const rawFromMs = beforeMs === Infinity ? -Infinity : rawBeforeMs - RAW_LOOKBACK_MS;
+  const rawGroups = planRawGroups(e.index.rawCompactionCandidates(rawFromMs, rawBeforeMs, GROUPS_PER_RUN), limits).map((blocks) => ({
+    seriesId: blocks[0].seriesId,
+    tier: 0,
+    blocks,
+  }));
+  const rollupGroups = e.index.compactionGroups(PERIOD_MS_BY_TIER, GROUPS_PER_RUN).filter((g) => {
+    const period = PERIOD_MS_BY_TIER[g.tier];
+    return Math.floor(g.blocks[0].tMin / period) < Math.floor(beforeMs / period);
+  });
+  const groups = [...rawGroups, ...rollupGroups].filter((g) => !corruptSeries.has(g.seriesId));
   if (groups.length === 0) return report;
   const tasks: CompactGroup[][] = [];
   for (let i = 0; i < groups.length; i += GROUPS_PER_TASK) {
@@ -51,7 +73,7 @@ export async function runCompaction(e: MetricsEngine, beforeMs = Infinity): Prom
   e.readsInFlight++;
   let outputs;
   try {
-    outputs = await Promise.all(tasks.map((t) => e.pool.compactBlocks({ root: e.root, groups: t })));
+    outputs = await Promise.all(tasks.map((t) => e.pool.compactBlocks({ root: e.root, groups: t, limits })));
   } finally {
     e.readsInFlight--;
   }

@@ -10,7 +10,8 @@ import { Wal } from '../storage/wal.js';
 import { BlockIndex } from './block-index.js';
 import { Catalog } from './catalog.js';
 import { MetricsError } from './errors.js';
-import { Head } from './heads.js';
+import { Head, HeadSlabs } from './heads.js';
+import { syncIndexWal } from './index-checkpoint.js';
 import { checkTime, checkValue } from './labels.js';
 import { FilePins, Mutex } from './mutex.js';
 import { METRICS_MIGRATIONS } from './schema.js';
@@ -29,6 +30,8 @@ import { computeStats } from './stats.js';
 
 const STAGING_POINTS = 16_384;
 const BACKGROUND_SYNC_BYTES = 8 * 1024 * 1024;
+/** Heads cut per event-loop turn by a checkpoint (100 k series must not cut in one task). */
+const CHECKPOINT_CUTS_PER_TURN = 2048;
 
 export interface ResolvedMetricsOptions {
   blockPoints: number;
@@ -85,6 +88,8 @@ export class MetricsEngine {
   /** Blocks found corrupt (id → what was reported); never rewritten, compaction skips their series. */
   readonly corrupt = new Map<number, SkippedBlock>();
   readonly heads: Array<Head | undefined> = [];
+  /** Storage of every head (shared slabs, see heads.ts). */
+  readonly slabs = new HeadSlabs();
   headPoints = 0;
   /** Reads running in the pool: file deletions wait for them. */
   readsInFlight = 0;
@@ -98,6 +103,8 @@ export class MetricsEngine {
   private seq: number;
   private walBytesSinceCheckpoint = 0;
   private checkpointRunning: Promise<void> | null = null;
+  /** The pool's PASSIVE checkpoint of index.db in flight (at most one). */
+  private indexCheckpointRunning: Promise<void> | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -132,6 +139,7 @@ export class MetricsEngine {
       root,
       pins: this.pins,
       onError: (err) => this.reportBackground('sealing', err),
+      onRound: () => this.requestIndexCheckpoint(),
     });
     catalog.onDefine = (id, name, labels) => {
       const rec = encodeDefine(id, name, labels);
@@ -152,6 +160,8 @@ export class MetricsEngine {
         db.exec('VACUUM');
       }
       migrate(db, METRICS_MIGRATIONS);
+      // SQLite checkpoints run in the pool (requestIndexCheckpoint), never inside a main-thread commit.
+      db.pragma('wal_autocheckpoint = 0');
       const catalog = new Catalog();
       catalog.load(db);
       const index = new BlockIndex(db);
@@ -283,7 +293,7 @@ export class MetricsEngine {
 
   private newHead(id: number): Head {
     const hint = id < this.cutHint.length ? this.cutHint[id] : 0;
-    return hint > 0 ? new Head(hint) : new Head();
+    return new Head(hint > 0 ? hint : undefined, this.slabs);
   }
 
   private mustCut(h: Head, tsMs: number): boolean {
@@ -294,17 +304,18 @@ export class MetricsEngine {
   /** Hands a head to the sealer. Closes the staging batch first, so later points get a higher seq. */
   private cut(id: number, h: Head): void {
     this.closeBatch();
-    this.sealer.push({ seriesId: id, pairs: h.buf, n: h.n, maxSeq: h.lastSeq });
+    const n = h.n;
+    this.sealer.push({ seriesId: id, n, maxSeq: h.lastSeq, pairs: h.take() });
     // Only series that filled a sizable head get a capacity hint: idle series stay tiny.
-    if (h.n >= 64) {
+    if (n >= 64) {
       if (id >= this.cutHint.length) {
         const grown = new Uint16Array(Math.max(id + 1, this.cutHint.length * 2));
         grown.set(this.cutHint);
         this.cutHint = grown;
       }
-      this.cutHint[id] = Math.min(h.n, 65_535);
+      this.cutHint[id] = Math.min(n, 65_535);
     }
-    this.headPoints -= h.n;
+    this.headPoints -= n;
     this.heads[id] = undefined;
   }
 
@@ -375,14 +386,36 @@ export class MetricsEngine {
     // Every point in files < walSeq is in a head or a cut now; cutting all heads covers them.
     this.closeBatch();
     this.walBytesSinceCheckpoint = 0;
+    // In slices: points written meanwhile land in heads not cut yet (harmless: a cut covers all of
+    // a series' points up to its sequence, and replay skips what sealed_seq covers).
     for (let id = 0; id < this.heads.length; id++) {
+      if (id > 0 && id % CHECKPOINT_CUTS_PER_TURN === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) return;
+      }
       const h = this.heads[id];
       if (h !== undefined && h.n > 0) this.cut(id, h);
     }
     await this.sealer.drain();
-    // Block rows must be durable before the WAL that covers them goes (synchronous=NORMAL defers).
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Block rows must be durable before the WAL that covers them goes (synchronous=NORMAL defers):
+    // fdatasync SQLite's WAL from libuv's threads instead of a checkpoint on the main thread.
+    await syncIndexWal(path.join(this.root, 'index.db'));
     await this.wal.dropBefore(walSeq);
+    this.requestIndexCheckpoint();
+  }
+
+  /** Keeps index.db's WAL short: a PASSIVE checkpoint in the pool, one at a time. */
+  private requestIndexCheckpoint(): void {
+    if (this.indexCheckpointRunning || this.closed) return;
+    this.indexCheckpointRunning = this.pool
+      .checkpointIndex(path.join(this.root, 'index.db'))
+      .then(
+        () => undefined,
+        (err) => this.reportBackground('index checkpoint', err),
+      )
+      .finally(() => {
+        this.indexCheckpointRunning = null;
+      });
   }
 
   // ------------------------------------------------------------------ reads
@@ -392,7 +425,8 @@ export class MetricsEngine {
     return runQuery(this, q);
   }
 
-  async latest(name: string, matchers?: Matchers): Promise<LatestPoint[]> {
+  /** Newest point per selected series; `name` may be undefined when `__name__` matchers pick metrics. */
+  async latest(name: string | undefined, matchers?: Matchers): Promise<LatestPoint[]> {
     this.assertOpen();
     return runLatest(this, name, matchers);
   }
@@ -524,6 +558,7 @@ export class MetricsEngine {
       await this.maintenance.run(async () => undefined);
       await this.sealer.idle();
       await this.readsIdle();
+      await this.indexCheckpointRunning;
       await this.wal.close().catch(() => undefined);
       this.db.close();
       if (err) throw err;

@@ -2,7 +2,7 @@
 // write wins for equal timestamps) against a naive oracle on seeded shuffled input.
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../bench/gen/prng.js';
-import { Head, sortDedupe } from './heads.js';
+import { Head, HeadSlabs, sortDedupe } from './heads.js';
 import { mergeRuns } from './points.js';
 
 describe('heads', () => {
@@ -18,6 +18,49 @@ describe('heads', () => {
     const s = h.sortedCopy();
     expect(s.tsMs[0]).toBe(1);
     expect(s.values[0]).toBe(999);
+  });
+
+  it('heads sharing slabs keep their own points through interleaved growth, take() and reuse', () => {
+    const prng = new Prng(9);
+    const slabs = new HeadSlabs();
+    const heads: Head[] = [];
+    const oracle: number[][] = [];
+    for (let i = 0; i < 2000; i++) {
+      heads.push(new Head(undefined, slabs));
+      oracle.push([]);
+    }
+    // Round robin with random skips: every head grows through several classes while its neighbours do.
+    for (let step = 0; step < 160_000; step++) {
+      const i = prng.int(0, heads.length - 1);
+      const t = step;
+      heads[i].append(t, -t, step, 8192);
+      oracle[i].push(t, -t);
+      if (prng.int(0, 3000) === 0) {
+        // A cut: the taken points are exact, and the head starts over in fresh storage.
+        expect(Array.from(heads[i].take())).toEqual(oracle[i]);
+        heads[i] = new Head(undefined, slabs);
+        oracle[i] = [];
+      }
+    }
+    heads.forEach((h, i) => {
+      expect(h.n).toBe(oracle[i].length / 2);
+      expect(Array.from(h.pairs())).toEqual(oracle[i]);
+    });
+    const peakChunks = slabs.chunkCount;
+    expect(peakChunks).toBeGreaterThan(40);
+    for (const h of heads) h.take();
+    // Emptied chunks go back: at most one spare chunk per size class stays.
+    expect(slabs.chunkCount).toBeLessThanOrEqual(25);
+  });
+
+  it('a head past the largest class gets its own array, handed over by take() without a copy', () => {
+    const h = new Head(undefined, new HeadSlabs());
+    for (let i = 0; i < 40_000; i++) h.append(i, i, 1, Number.MAX_SAFE_INTEGER);
+    expect(h.n).toBe(40_000);
+    const pairs = h.take();
+    expect(pairs.length).toBeGreaterThanOrEqual(80_000);
+    expect(pairs[79_998]).toBe(39_999);
+    expect(h.n).toBe(0);
   });
 
   it('sorts and keeps the last write of each timestamp', () => {

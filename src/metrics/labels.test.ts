@@ -20,6 +20,8 @@ describe('labels', () => {
     expect(seriesKey('m', canonicalLabels({ b: '1', a: '2' }))).toBe(seriesKey('m', canonicalLabels({ a: '2', b: '1' })));
     expect(compareLabels({ a: '1' }, { a: '2' })).toBeLessThan(0);
     expect(compareLabels({ a: '1' }, { a: '1', b: '0' })).toBeLessThan(0);
+    // `__name__` is not a label of its own (the postings ignore it): same series as without it.
+    expect(canonicalLabels({ __name__: 'other', a: '1' })).toEqual({ a: '1' });
   });
 
   it('rejects bad names, labels and times with typed errors', () => {

@@ -21,7 +21,7 @@ export function checkName(name: unknown): asserts name is string {
 
 /**
  * Validates labels and returns them sorted by name, without empty values (an empty value means
- * "label absent", as in Prometheus, so {a:""} and {} are the same series).
+ * "label absent", as in Prometheus, so {a:""} and {} are the same series) and without `__name__`.
  */
 export function canonicalLabels(labels: unknown): Labels {
   if (labels === undefined || labels === null) return {};
@@ -45,7 +45,9 @@ export function canonicalLabels(labels: unknown): Labels {
     if (v.length > MAX_LABEL_VALUE_CHARS) {
       throw new MetricsError('INVALID_LABELS', `label "${k}" value is ${v.length} characters > ${MAX_LABEL_VALUE_CHARS}`);
     }
-    if (v !== '') out[k] = v;
+    // `__name__` is the metric name's own label in Prometheus terms, never a separate label: the
+    // postings ignore it, so the series identity must too.
+    if (v !== '' && k !== '__name__') out[k] = v;
   }
   return out;
 }

@@ -8,8 +8,9 @@ import { parseBlock } from '../storage/block.js';
 import { readAt } from '../storage/segments.js';
 import { combineSeries } from './query/combine.js';
 import { QueryError } from './query/errors.js';
+import { METRIC_NAME_LABEL } from './query/label-index.js';
 import type { Matcher, StepAgg } from './query/types.js';
-import { readSeries, type ReadInput, type ReadOutput, type ReadSeriesSpec } from './block-tasks.js';
+import { readSeries, type BlockRef, type ReadInput, type ReadOutput, type ReadSeriesSpec } from './block-tasks.js';
 import type { MetricsEngine } from './engine.js';
 import { MetricsError } from './errors.js';
 import { compareLabels } from './labels.js';
@@ -31,7 +32,7 @@ export function toMatchers(m: Matchers | undefined): Matcher[] {
   return Object.entries(m).map(([label, value]) => ({ label, op: '=' as const, value }));
 }
 
-/** Series ids (ascending) of `name` matching `matchers`. */
+/** Series ids (ascending) of `name` (any metric when undefined; `__name__` matchers pick metrics) matching `matchers`. */
 export function selectSeries(e: MetricsEngine, name: string | undefined, matchers: Matchers | undefined): number[] {
   if (name !== undefined && typeof name !== 'string') throw invalid('name must be a string');
   try {
@@ -51,6 +52,17 @@ export function unsealedRun(e: MetricsEngine, id: number): PointRun | undefined 
   return runs.length === 0 ? undefined : mergeRuns(runs);
 }
 
+/** A metric name, or at least one `__name__` matcher (see QueryOptions). */
+function checkNameSelection(name: unknown, matchers: Matchers | undefined, what: string): void {
+  if (name !== undefined) {
+    if (typeof name !== 'string' || name === '') throw invalid(`${what}: name must be a non-empty string`);
+    return;
+  }
+  if (!toMatchers(matchers).some((m) => m !== null && typeof m === 'object' && m.label === METRIC_NAME_LABEL)) {
+    throw invalid(`${what} needs a metric name, or a ${METRIC_NAME_LABEL} matcher such as { label: '${METRIC_NAME_LABEL}', op: '=~', value: '.+' }`);
+  }
+}
+
 function chooseTier(stepMs: number | undefined, fromMs: number): number {
   if (stepMs === undefined) return TIER_RAW;
   if (stepMs % DAY_MS === 0 && fromMs % DAY_MS === 0) return TIER_DAILY;
@@ -59,8 +71,8 @@ function chooseTier(stepMs: number | undefined, fromMs: number): number {
 }
 
 function checkQuery(q: QueryOptions): { stepMs?: number; agg?: StepAgg; groupBy?: string[] } {
-  if (q === null || typeof q !== 'object') throw invalid('query expects { name, matchers?, fromMs, toMs, stepMs?, agg?, groupBy? }');
-  if (typeof q.name !== 'string' || q.name === '') throw invalid('query needs a metric name');
+  if (q === null || typeof q !== 'object') throw invalid('query expects { name?, matchers?, fromMs, toMs, stepMs?, agg?, groupBy? }');
+  checkNameSelection(q.name, q.matchers, 'query');
   for (const k of ['fromMs', 'toMs'] as const) {
     if (typeof q[k] !== 'number' || !Number.isFinite(q[k])) throw invalid(`${k} must be a finite millisecond timestamp, got ${String(q[k])}`);
   }
@@ -94,11 +106,11 @@ export async function runQuery(e: MetricsEngine, q: QueryOptions): Promise<Query
   const specs: ReadSeriesSpec[] = [];
   let blockBytes = 0;
   for (const id of ids) {
-    const blocks = e.index.range(id, tier, clipFromMs, tailFromMs === undefined ? q.toMs : tailFromMs - 1);
+    const blocks = e.index.range(id, tier, clipFromMs, tailFromMs === undefined ? q.toMs : tailFromMs - 1).map(refOf);
     for (const b of blocks) blockBytes += b.length;
     const spec: ReadSeriesSpec = { seriesId: id, blocks };
     if (tailFromMs !== undefined) {
-      spec.tailBlocks = e.index.range(id, TIER_RAW, tailFromMs, q.toMs);
+      spec.tailBlocks = e.index.range(id, TIER_RAW, tailFromMs, q.toMs).map(refOf);
       for (const b of spec.tailBlocks) blockBytes += b.length;
     }
     const unsealed = unsealedRun(e, id);
@@ -127,13 +139,23 @@ export async function runQuery(e: MetricsEngine, q: QueryOptions): Promise<Query
   }
   let results: SeriesResult[] = out.series
     .filter((s) => s.tsMs.length > 0)
-    .map((s) => ({ name: q.name, labels: e.catalog.labelsOf(s.seriesId), tsMs: s.tsMs, values: s.values }));
-  if (groupBy) results = group(results, groupBy, agg as StepAgg, q.name);
-  results.sort((a, b) => compareLabels(a.labels, b.labels));
+    .map((s) => ({ name: e.catalog.nameOf(s.seriesId), labels: e.catalog.labelsOf(s.seriesId), tsMs: s.tsMs, values: s.values }));
+  if (groupBy) results = group(results, groupBy, agg as StepAgg);
+  results.sort(compareResults);
   return Object.assign(results, { skipped });
 }
 
-function group(list: SeriesResult[], by: string[], agg: StepAgg, name: string): SeriesResult[] {
+/** Just what a read task needs of a block row: the rest would only be cloned to the worker. */
+function refOf(b: BlockRef): BlockRef {
+  return { id: b.id, file: b.file, offset: b.offset, length: b.length };
+}
+
+/** By labels (DESIGN §6); series of several metrics with equal labels then by name. */
+function compareResults(a: { name: string; labels: Labels }, b: { name: string; labels: Labels }): number {
+  return compareLabels(a.labels, b.labels) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+function group(list: SeriesResult[], by: string[], agg: StepAgg): SeriesResult[] {
   const groups = new Map<string, { labels: Labels; members: SeriesResult[] }>();
   for (const s of list) {
     const labels: Labels = {};
@@ -144,8 +166,9 @@ function group(list: SeriesResult[], by: string[], agg: StepAgg, name: string): 
     g.members.push(s);
   }
   return [...groups.values()].map((g) => {
-    g.members.sort((a, b) => compareLabels(a.labels, b.labels));
+    g.members.sort(compareResults);
     const c = combineSeries(g.members, agg);
+    const name = g.members.every((m) => m.name === g.members[0].name) ? g.members[0].name : '';
     return { name, labels: g.labels, tsMs: c.tsMs, values: c.values };
   });
 }
@@ -153,8 +176,10 @@ function group(list: SeriesResult[], by: string[], agg: StepAgg, name: string): 
 async function read(e: MetricsEngine, base: Omit<ReadInput, 'series'>, specs: ReadSeriesSpec[], blockBytes: number): Promise<ReadOutput> {
   if (specs.length === 0) return { series: [], skipped: [] };
   if (blockBytes <= e.opts.poolDecodeBytes) return readSeries({ ...base, series: specs });
-  // One task per slice of series with roughly equal block bytes, a couple per worker.
-  const parts = Math.max(1, Math.min(specs.length, e.pool.threads * 2));
+  // With several threads: one task per slice of series with roughly equal block bytes, a couple per
+  // worker so a slow slice does not hold the answer. With one thread, slices would only queue behind
+  // each other: one task, one round trip.
+  const parts = e.pool.threads > 1 ? Math.min(specs.length, e.pool.threads * 2) : 1;
   const target = blockBytes / parts;
   const slices: ReadSeriesSpec[][] = [];
   let cur: ReadSeriesSpec[] = [];
@@ -179,8 +204,8 @@ async function read(e: MetricsEngine, base: Omit<ReadInput, 'series'>, specs: Re
   }
 }
 
-export async function runLatest(e: MetricsEngine, name: string, matchers?: Matchers): Promise<LatestPoint[]> {
-  if (typeof name !== 'string' || name === '') throw invalid('latest needs a metric name');
+export async function runLatest(e: MetricsEngine, name: string | undefined, matchers?: Matchers): Promise<LatestPoint[]> {
+  checkNameSelection(name, matchers, 'latest');
   const out: LatestPoint[] = [];
   for (const id of selectSeries(e, name, matchers)) {
     let bestTs = -Infinity;
@@ -201,8 +226,8 @@ export async function runLatest(e: MetricsEngine, name: string, matchers?: Match
         e.reportCorrupt({ blockId: b.id, seriesId: id, file: b.file, offset: b.offset, reason: err instanceof Error ? err.message : String(err) });
       }
     }
-    if (bestTs > -Infinity) out.push({ name, labels: e.catalog.labelsOf(id), tsMs: bestTs, value: bestValue });
+    if (bestTs > -Infinity) out.push({ name: e.catalog.nameOf(id), labels: e.catalog.labelsOf(id), tsMs: bestTs, value: bestValue });
   }
-  out.sort((a, b) => compareLabels(a.labels, b.labels));
+  out.sort(compareResults);
   return out;
 }

@@ -2,36 +2,16 @@
 // series codec against the bucket start times (regular starts cost ~nothing after the first column
 // thanks to delta-of-delta; values use the codec's decimal path when they have few digits).
 //   u8 version 1 | u8 columns (7) | u16 0 | per column: u32 bytes | series block(startMs, column)
-// Column order: min, max, sum, count, first, last, increase.
+// Column order: min, max, sum, count, first, last, increase. The columns are the query layer's
+// RollupColumns (src/metrics/query/rollups.ts: the one rollup implementation); the bucket width is
+// not stored (the tier says it), so decoding takes it.
 import { decodeSeries, encodeSeries } from '../codec/series.js';
+import type { RollupColumns } from './query/rollups.js';
+
+export type { RollupColumns };
 
 export const ROLLUP_COLUMNS = ['min', 'max', 'sum', 'count', 'first', 'last', 'increase'] as const;
 export type RollupColumn = (typeof ROLLUP_COLUMNS)[number];
-
-/** Buckets of one series as parallel columns, sorted by startMs, one row per bucket. */
-export interface RollupColumns {
-  startMs: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
-  sum: Float64Array;
-  count: Float64Array;
-  first: Float64Array;
-  last: Float64Array;
-  increase: Float64Array;
-}
-
-export function emptyRollup(n: number): RollupColumns {
-  return {
-    startMs: new Float64Array(n),
-    min: new Float64Array(n),
-    max: new Float64Array(n),
-    sum: new Float64Array(n),
-    count: new Float64Array(n),
-    first: new Float64Array(n),
-    last: new Float64Array(n),
-    increase: new Float64Array(n),
-  };
-}
 
 export function encodeRollup(cols: RollupColumns): Uint8Array {
   const parts = ROLLUP_COLUMNS.map((c) => encodeSeries(cols.startMs, cols[c]));
@@ -50,14 +30,14 @@ export function encodeRollup(cols: RollupColumns): Uint8Array {
   return out;
 }
 
-export function decodeRollup(payload: Uint8Array): RollupColumns {
+export function decodeRollup(payload: Uint8Array, bucketMs: number): RollupColumns {
   if (payload.length < 4 || payload[0] !== 1 || payload[1] !== ROLLUP_COLUMNS.length) {
     throw new Error(`rollup payload: unknown version ${payload[0]} / ${payload[1]} columns`);
   }
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   let at = 4;
   let startMs: Float64Array | undefined;
-  const cols: Partial<RollupColumns> = {};
+  const cols: Partial<Record<RollupColumn, Float64Array>> = {};
   for (const c of ROLLUP_COLUMNS) {
     if (at + 4 > payload.length) throw new Error('rollup payload truncated');
     const len = dv.getUint32(at, true);
@@ -68,5 +48,5 @@ export function decodeRollup(payload: Uint8Array): RollupColumns {
     cols[c] = d.values;
     at += 4 + len;
   }
-  return { startMs: startMs ?? new Float64Array(0), ...(cols as Omit<RollupColumns, 'startMs'>) };
+  return { bucketMs, startMs: startMs ?? new Float64Array(0), ...(cols as Record<RollupColumn, Float64Array>) };
 }

@@ -19,6 +19,8 @@ export interface Cut {
   pairs: Float64Array;
   n: number;
   maxSeq: number;
+  /** Push order, set by Sealer.push (drain() waits for the cuts pushed before it). */
+  ord?: number;
 }
 
 export interface SealerDeps {
@@ -30,10 +32,21 @@ export interface SealerDeps {
   root: string;
   pins: FilePins;
   onError: (err: unknown) => void;
+  /** After each committed round (the engine checkpoints the SQLite index off the main thread). */
+  onRound?: () => void;
 }
 
-/** Series per block-row transaction. */
-const COMMIT_SERIES = 128;
+/**
+ * Block-row transactions run on the main thread, so each is sized to take about this long; the
+ * series count per transaction adapts to the measured cost (index pages, auto-checkpoints, load).
+ */
+const COMMIT_BUDGET_MS = 3;
+const COMMIT_SERIES_MIN = 4;
+const COMMIT_SERIES_MAX = 512;
+/** Points per seal task: bounds the main thread's copy into one task buffer (~2 MB). */
+const CHUNK_MAX_POINTS = 1 << 17;
+/** Blocks given segment offsets per event-loop turn. */
+const ALLOCATE_BLOCKS_PER_TURN = 2048;
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -50,10 +63,16 @@ export class Sealer {
   private failures = 0;
   private stopped = false;
   private lastError: unknown;
+  private nextOrd = 0;
+  /** Push order of the running round's oldest cut (undefined between rounds). */
+  private roundOldest: number | undefined;
+  /** Series per block-row transaction, adapted to COMMIT_BUDGET_MS. */
+  private commitSeries = 64;
 
   constructor(private readonly deps: SealerDeps) {}
 
   push(cut: Cut): void {
+    cut.ord = this.nextOrd++;
     this.queue.push(cut);
     let list = this.pending.get(cut.seriesId);
     if (!list) this.pending.set(cut.seriesId, (list = []));
@@ -76,15 +95,22 @@ export class Sealer {
     return this.queue.length > 0 || this.pending.size > 0;
   }
 
-  /** Resolves once every cut pushed before the call is committed (or failed and re-queued). */
+  /**
+   * Resolves once every cut pushed before the call is committed (or failed and re-queued). Cuts
+   * pushed later do not hold it up, so a checkpoint finishes under sustained ingest.
+   */
   async drain(): Promise<void> {
     const failuresBefore = this.failures;
-    while (this.queue.length > 0 && !this.stopped) {
+    const before = this.nextOrd;
+    for (;;) {
+      if (this.failures > failuresBefore) throw this.lastError;
+      // Rounds take cuts from the queue's front and put failed ones back there, so the oldest open
+      // cut is the running round's first, else the queue's first.
+      const oldest = this.roundOldest ?? this.queue[0]?.ord;
+      if (this.stopped || oldest === undefined || oldest >= before) return;
       this.schedule();
       await this.chain;
-      if (this.failures > failuresBefore) throw this.lastError;
     }
-    await this.chain;
   }
 
   /** Stops scheduling new rounds and waits for the running one (close()). */
@@ -107,6 +133,7 @@ export class Sealer {
         this.deps.onError(err);
         return;
       }
+      this.deps.onRound?.();
       if (this.queue.length > 0) this.schedule();
     });
   }
@@ -117,14 +144,25 @@ export class Sealer {
     while (take < this.queue.length && (take === 0 || points + this.queue[take].n <= ROUND_MAX_POINTS)) points += this.queue[take++].n;
     const cuts = this.queue.splice(0, take);
     const committed = new Set<Cut>();
+    this.roundOldest = cuts[0].ord;
     try {
       await this.sealCuts(cuts, points, committed);
     } catch (err) {
       // What was not indexed stays readable and in the WAL; retry it next round.
       this.queue.unshift(...cuts.filter((c) => !committed.has(c)));
       throw err;
+    } finally {
+      this.roundOldest = undefined;
     }
     this.rounds++;
+  }
+
+  /** Sizes the next transaction so it takes about COMMIT_BUDGET_MS (a smoothed, clamped estimate). */
+  private adaptCommitSize(series: number, elapsedMs: number): void {
+    if (series < this.commitSeries) return; // a short tail says little about the cost per series
+    const fit = (series * COMMIT_BUDGET_MS) / Math.max(elapsedMs, 0.05);
+    const next = Math.round((this.commitSeries + Math.min(fit, this.commitSeries * 2)) / 2);
+    this.commitSeries = Math.max(COMMIT_SERIES_MIN, Math.min(COMMIT_SERIES_MAX, next));
   }
 
   /** The cut is in committed blocks now: stop serving it from memory. */
@@ -140,8 +178,12 @@ export class Sealer {
 
   private async sealCuts(cuts: Cut[], points: number, committed: Set<Cut>): Promise<void> {
     const { pool, allocator, db, index, catalog, root, pins } = this.deps;
-    // Chunks of roughly equal point counts, a couple per worker so threads stay busy.
-    const chunkCount = Math.max(1, Math.min(cuts.length, pool.threads * 2, Math.ceil(points / 4096)));
+    // Chunks of roughly equal point counts, a couple per worker so threads stay busy, and none so big
+    // that copying it into its task buffer is a long task on the main thread.
+    const chunkCount = Math.max(
+      1,
+      Math.min(cuts.length, Math.max(pool.threads * 2, Math.ceil(points / CHUNK_MAX_POINTS)), Math.ceil(points / 4096)),
+    );
     const target = Math.ceil(points / chunkCount);
     const chunks: Cut[][] = [];
     let cur: Cut[] = [];
@@ -182,7 +224,17 @@ export class Sealer {
     const outputs = await Promise.all(sealing);
     const rows: NewBlockRow[] = [];
     const files: string[] = [];
-    const writes = outputs.map((out) => allocate(out, (desc) => desc[0], rows, allocator, files));
+    const writes: ReturnType<typeof allocate>[] = [];
+    let allocated = 0;
+    for (const out of outputs) {
+      // Offsets are handed out in order on the main thread; a big round spreads over a few turns.
+      if (allocated >= ALLOCATE_BLOCKS_PER_TURN) {
+        await yieldTurn();
+        allocated = 0;
+      }
+      writes.push(allocate(out, (desc) => desc[0], rows, allocator, files));
+      allocated += out.blocks.length / BLOCK_DESC_F64;
+    }
     for (const f of files) pins.pin(f);
     try {
       await Promise.all(writes.map((w, i) => pool.writeBlocks({ root, bytes: outputs[i].bytes, writes: w })));
@@ -201,13 +253,16 @@ export class Sealer {
         list.push(c);
       }
       const series = [...cutsBySeries.keys()];
-      for (let i = 0; i < series.length; i += COMMIT_SERIES) {
+      for (let i = 0; i < series.length; ) {
         if (i > 0) await yieldTurn();
-        const part = series.slice(i, i + COMMIT_SERIES);
+        const part = series.slice(i, i + this.commitSeries);
+        i += part.length;
+        const started = performance.now();
         db.transaction(() => {
           catalog.insertPending(db);
           for (const id of part) index.insert(bySeries.get(id) ?? [], true);
         })();
+        this.adaptCommitSize(part.length, performance.now() - started);
         for (const id of part) {
           for (const c of cutsBySeries.get(id)!) {
             this.release(c);
@@ -234,7 +289,7 @@ export function allocate(
   for (let b = 0; b < out.blocks.length; b += BLOCK_DESC_F64) {
     const desc = out.blocks.subarray(b, b + BLOCK_DESC_F64);
     const [, tier, start, length, tMin, tMax, count, maxSeq] = desc;
-    const { file, offset } = allocator.allocate(tier, dayKeyOf(tMin), length, compacted);
+    const { file, offset } = allocator.allocate(tier, dayKeyCached(tMin), length, compacted);
     if (!files.includes(file)) files.push(file);
     writes.push({ file, offset, start, length });
     rows.push({
@@ -251,4 +306,17 @@ export function allocate(
     });
   }
   return writes;
+}
+
+/** dayKeyOf formats a date; blocks of a round share a few days, so the last few are remembered. */
+const dayKeys = new Map<number, string>();
+function dayKeyCached(tMs: number): string {
+  const day = Math.floor(tMs / 86_400_000);
+  let key = dayKeys.get(day);
+  if (key === undefined) {
+    if (dayKeys.size >= 64) dayKeys.clear();
+    key = dayKeyOf(tMs);
+    dayKeys.set(day, key);
+  }
+  return key;
 }

@@ -55,8 +55,19 @@ export interface MetricMeta {
   help?: string;
 }
 
+/**
+ * A query selects series by metric name and label matchers, Prometheus-style:
+ * - `name: 'http_requests_total'` — one metric (the usual case);
+ * - no `name`, and `__name__` matchers select the metrics, e.g. every metric:
+ *   `{ matchers: [{ label: '__name__', op: '=~', value: '.+' }], ... }`, or a family:
+ *   `[{ label: '__name__', op: '=~', value: 'nodejs_.*' }]` (regexes fully anchored).
+ * `name` and `__name__` matchers may be combined (both must hold). Without `name` at least one
+ * `__name__` matcher is required (a query never scans every series by accident: `INVALID_QUERY`).
+ * Each result series carries its own metric name; a groupBy group carries the name its members
+ * share, or '' when they come from several metrics.
+ */
 export interface QueryOptions {
-  name: string;
+  name?: string;
   matchers?: Matchers;
   fromMs: number;
   toMs: number;

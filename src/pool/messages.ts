@@ -4,8 +4,9 @@ import type { CodecErrorCode } from '../codec/errors.js';
 import type { LzLevel } from '../codec/lz.js';
 import type { SeriesEncodeOptions } from '../codec/series.js';
 import type {
-  BlocksOutput, CompactGroup, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
+  BlocksOutput, CompactInput, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
 } from '../metrics/block-tasks.js';
+import type { IndexCheckpointResult } from '../metrics/index-checkpoint.js';
 
 export type { LzLevel };
 export type SeriesValueCodec = NonNullable<SeriesEncodeOptions['values']>;
@@ -20,8 +21,9 @@ export type PoolTask =
   | { type: 'sealBlocks'; input: SealInput }
   | { type: 'writeBlocks'; input: WriteInput }
   | { type: 'readSeries'; input: ReadInput }
-  | { type: 'compactBlocks'; input: { root: string; groups: CompactGroup[] } }
-  | { type: 'copyFiles'; copies: CopySpec[] };
+  | { type: 'compactBlocks'; input: CompactInput }
+  | { type: 'copyFiles'; copies: CopySpec[] }
+  | { type: 'checkpointIndex'; file: string };
 
 export type PoolTaskType = PoolTask['type'];
 
@@ -42,6 +44,7 @@ export interface PoolTaskResults {
   readSeries: ReadOutput;
   compactBlocks: CompactOutput;
   copyFiles: number;
+  checkpointIndex: IndexCheckpointResult;
 }
 
 /**

@@ -13,8 +13,9 @@ import { Piscina } from 'piscina';
 import { CodecError } from '../codec/errors.js';
 import { StorageError, type StorageErrorCode } from '../storage/errors.js';
 import type {
-  BlocksOutput, CompactGroup, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
+  BlocksOutput, CompactInput, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
 } from '../metrics/block-tasks.js';
+import type { IndexCheckpointResult } from '../metrics/index-checkpoint.js';
 import { packageRoot } from '../codec/wasm.js';
 import type {
   DecodedSeries,
@@ -47,8 +48,10 @@ export interface Pool {
   sealBlocks(input: SealInput): Promise<BlocksOutput>;
   writeBlocks(input: WriteInput): Promise<number>;
   readSeries(input: ReadInput): Promise<ReadOutput>;
-  compactBlocks(input: { root: string; groups: CompactGroup[] }): Promise<CompactOutput>;
+  compactBlocks(input: CompactInput): Promise<CompactOutput>;
   copyFiles(copies: CopySpec[]): Promise<number>;
+  /** PASSIVE checkpoint of an SQLite database from a worker's own short-lived connection. */
+  checkpointIndex(file: string): Promise<IndexCheckpointResult>;
   /** Destroys the pool: running tasks are rejected and every thread is stopped. */
   close(): Promise<void>;
 }
@@ -149,6 +152,9 @@ export function createPool(options: PoolOptions = {}): Pool {
     },
     copyFiles(copies) {
       return run({ type: 'copyFiles', copies }, []);
+    },
+    checkpointIndex(file) {
+      return run({ type: 'checkpointIndex', file }, []);
     },
     async close() {
       if (closed) return;

@@ -8,6 +8,7 @@ import { compress, decompress } from '../codec/lz.js';
 import { crc32c } from '../codec/crc32c.js';
 import { StorageError } from '../storage/errors.js';
 import { compactBlocks, copyFiles, readSeries, sealBlocks, writeBlocks } from '../metrics/block-tasks.js';
+import { checkpointIndex } from '../metrics/index-checkpoint.js';
 import type { PoolTask, PoolResponse, SerializedError } from './messages.js';
 
 export default function runTask(task: PoolTask): unknown {
@@ -47,6 +48,8 @@ export default function runTask(task: PoolTask): unknown {
       }
       case 'copyFiles':
         return { ok: true, value: copyFiles(task.copies) } satisfies PoolResponse;
+      case 'checkpointIndex':
+        return { ok: true, value: checkpointIndex(task.file) } satisfies PoolResponse;
       default: {
         const unknownType = (task as { type?: unknown }).type;
         return { ok: false, error: { kind: 'other', name: 'Error', message: `unknown pool task type ${String(unknownType)}` } };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { frameBlock, scanSegment } from './block.js';
 import { StorageError } from './errors.js';
-import { dayKeyOf, readAt, SegmentAllocator, writeAt } from './segments.js';
+import { dayKeyOf, readAt, SegmentAllocator, SegmentReader, writeAt } from './segments.js';
 
 let root: string;
 beforeEach(() => {
@@ -106,5 +106,23 @@ describe('SegmentAllocator', () => {
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).code).toBe('CORRUPT_BLOCK');
     expect(() => readAt(path.join(root, 'nope.seg'), 0, 1)).toThrowError(expect.objectContaining({ code: 'IO' }));
+  });
+
+  it('SegmentReader reads many blocks of several files through one open handle each, and reports short files', async () => {
+    const a = await SegmentAllocator.open(root);
+    const files = ['2026-03-04', '2026-03-05'].map((day) => a.allocate(day, 300));
+    files.forEach((f, k) => writeAt(a.absPath(f.file), 0, Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + k) & 0xff)));
+    const reader = new SegmentReader();
+    try {
+      for (let i = 0; i < 20; i++) {
+        const k = i % 2;
+        const offset = (i * 13) % 250;
+        const got = reader.read(a.absPath(files[k].file), offset, 40);
+        expect(Array.from(got)).toEqual(Array.from({ length: 40 }, (_, j) => ((offset + j) * 7 + k) & 0xff));
+      }
+      expect(() => reader.read(a.absPath(files[0].file), 290, 20)).toThrowError(expect.objectContaining({ code: 'CORRUPT_BLOCK' }));
+    } finally {
+      reader.close();
+    }
   });
 });

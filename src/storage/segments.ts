@@ -258,22 +258,45 @@ export function writeAt(absPath: string, offset: number, bytes: Uint8Array, opts
  * past the data: StorageError CORRUPT_BLOCK (with file/offset/length in details).
  */
 export function readAt(absPath: string, offset: number, length: number): Uint8Array {
-  let fd: number | undefined;
-  let out: Uint8Array;
+  const reader = new SegmentReader();
   try {
-    fd = fs.openSync(absPath, 'r');
-    out = readFullySync(fd, length, offset);
-  } catch (err) {
-    throw ioError('read segment', absPath, err);
+    return reader.read(absPath, offset, length);
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    reader.close();
   }
-  if (out.length !== length) {
-    throw new StorageError(
-      'CORRUPT_BLOCK',
-      `segment ${absPath} ends at ${offset + out.length}, before the block at ${offset} (+${length} bytes) the index points to`,
-      { file: absPath, offset, length },
-    );
+}
+
+/**
+ * Positional reads that keep each file open until close(): a query reads hundreds of blocks from a
+ * handful of segment files, and an open/close per block cost more than the reads themselves.
+ */
+export class SegmentReader {
+  private readonly fds = new Map<string, number>();
+
+  read(absPath: string, offset: number, length: number): Uint8Array {
+    let out: Uint8Array;
+    try {
+      let fd = this.fds.get(absPath);
+      if (fd === undefined) {
+        fd = fs.openSync(absPath, 'r');
+        this.fds.set(absPath, fd);
+      }
+      out = readFullySync(fd, length, offset);
+    } catch (err) {
+      throw ioError('read segment', absPath, err);
+    }
+    if (out.length !== length) {
+      throw new StorageError(
+        'CORRUPT_BLOCK',
+        `segment ${absPath} ends at ${offset + out.length}, before the block at ${offset} (+${length} bytes) the index points to`,
+        { file: absPath, offset, length },
+      );
+    }
+    return out;
   }
-  return out;
+
+  close(): void {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Prng } from '../../bench/gen/prng.js';
 import { crc32c as refCrc32c } from '../codec/reference/crc32c.js';
 import { StorageError } from './errors.js';
-import { Wal, WAL_FRAME_HEADER_BYTES, walFilePath, type WalCorruption } from './wal.js';
+import { Wal, WAL_CHUNK_BYTES, WAL_FRAME_HEADER_BYTES, walFilePath, type WalCorruption } from './wal.js';
 
 let dir: string;
 beforeEach(() => {
@@ -64,6 +64,36 @@ describe('Wal', () => {
     expect(third.records.length).toBe(expected.length + 1);
     expect(third.records[expected.length]).toEqual({ seq: 2, payload: u8(9) });
     await third.wal.close();
+  });
+
+  it('frames spanning many buffer chunks (records and length prefixes cut at chunk edges) keep an exact crc', async () => {
+    const rng = new Prng(7);
+    const { wal } = await Wal.open({ dir });
+    const expected: Uint8Array[] = [];
+    // Sizes walk the running offset across the 64 KiB first-chunk edge and several 1 MiB chunk edges,
+    // so some length prefixes and many payloads are split between two chunks.
+    const sizes = [65_510, 3, 17, WAL_CHUNK_BYTES - 2, 1, 0, 2 * WAL_CHUNK_BYTES + 5, ...Array.from({ length: 300 }, () => rng.int(0, 9000))];
+    for (const size of sizes) {
+      const p = rng.bytes(size);
+      expected.push(p);
+      wal.append(p);
+    }
+    expect(wal.pendingBytes).toBe(sizes.reduce((a, n) => a + 4 + n, 0));
+    await wal.sync();
+    expect(wal.pendingBytes).toBe(0);
+    // A second frame reuses the recycled chunks: its crc must start from zero again.
+    wal.append(u8(5, 6, 7));
+    await wal.close();
+    const file = fs.readFileSync(walFilePath(dir, 1));
+    const first = file.readUInt32LE(4);
+    expect(first).toBe(sizes.reduce((a, n) => a + 4 + n, 0));
+    expect(file.readUInt32LE(8)).toBe(refCrc32c(file.subarray(WAL_FRAME_HEADER_BYTES, WAL_FRAME_HEADER_BYTES + first)));
+    const second = WAL_FRAME_HEADER_BYTES + first;
+    expect(file.readUInt32LE(second + 8)).toBe(refCrc32c(u8(3, 0, 0, 0, 5, 6, 7)));
+    const again = await Wal.open({ dir });
+    expect(again.records.length).toBe(expected.length + 1);
+    expected.forEach((p, i) => expect(Buffer.from(again.records[i].payload).equals(Buffer.from(p))).toBe(true));
+    await again.wal.close();
   });
 
   it('group commit: 200 concurrent sync() calls share at most two fdatasyncs and every record replays once', async () => {

@@ -5,6 +5,10 @@
 // while that is in flight new appends accumulate and the next frame takes them all, so any number of
 // concurrent sync() calls costs at most two fdatasyncs.
 //
+// The main thread's share stays small and even however big a frame gets: the buffer is a list of
+// fixed-size chunks (no regrowth copy of a multi-MB buffer) written with one writev, and the frame's
+// crc32c is computed as records are appended (a few µs per record), not over the whole frame at sync.
+//
 // File: <dir>/<seq, 10 digits>.wal, a run of frames, little-endian:
 //   frame  = [u32 magic 'TWAL'][u32 payloadBytes][u32 crc32c(payload)][payload]
 //   payload = ([u32 recordBytes][record])*          - the records exactly as given to append()
@@ -16,15 +20,20 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from '../codec/crc32c.js';
 import { ioError, StorageError } from './errors.js';
-import { fsyncDir, readdirOrEmpty, writeFully } from './fsutil.js';
+import { fsyncDir, readdirOrEmpty } from './fsutil.js';
 
 export const WAL_MAGIC = 0x4c415754; // 'TWAL' read as a little-endian u32
 export const WAL_FRAME_HEADER_BYTES = 12;
 export const DEFAULT_WAL_MAX_FILE_BYTES = 64 * 1024 * 1024;
 const FILE_RE = /^(\d{10,})\.wal$/;
-const INITIAL_BUFFER_BYTES = 64 * 1024;
-/** A spare buffer larger than this is dropped after use rather than kept (bounds idle memory). */
-const MAX_SPARE_BUFFER_BYTES = 8 * 1024 * 1024;
+/** First chunk of a frame buffer: small, so an idle or lightly used WAL holds little memory. */
+const FIRST_CHUNK_BYTES = 64 * 1024;
+/** Later chunks: big enough that a 100 MB frame is ~100 iovecs, small enough to allocate cheaply. */
+export const WAL_CHUNK_BYTES = 1024 * 1024;
+/** Chunks kept for reuse after a frame is written (bounds idle memory to a few MiB). */
+const MAX_SPARE_CHUNKS = 2;
+/** The frame header's payloadBytes field is a u32. */
+const MAX_FRAME_PAYLOAD_BYTES = 0xffffffff;
 
 export interface WalOptions {
   /** Directory of the .wal files (created if missing). */
@@ -97,11 +106,15 @@ export class Wal {
   private handle: fsp.FileHandle;
   private position: number;
 
-  // Buffer being filled: bytes [0, 12) are reserved for the frame header so a sync writes one run.
-  private buf: Uint8Array = new Uint8Array(INITIAL_BUFFER_BYTES);
-  private view = new DataView(this.buf.buffer);
-  private len = WAL_FRAME_HEADER_BYTES;
-  private spare: Uint8Array | null = null;
+  // Frame being filled, as chunks: bytes [0, 12) of the first chunk are reserved for the frame header;
+  // every chunk but the last is full. `crc` is the running crc32c of the buffered payload bytes.
+  private chunks: Uint8Array[] = [new Uint8Array(FIRST_CHUNK_BYTES)];
+  private fill = WAL_FRAME_HEADER_BYTES;
+  private buffered = 0;
+  private crc = 0;
+  private readonly spare: Uint8Array[] = [];
+  private readonly prefix = new Uint8Array(4);
+  private readonly prefixView = new DataView(this.prefix.buffer);
 
   /** Waiters for the records currently in `buf`. */
   private waiting: Deferred | null = null;
@@ -203,7 +216,7 @@ export class Wal {
 
   /** Bytes appended but not yet durable (buffered + being written), record length prefixes included. */
   get pendingBytes(): number {
-    return this.len - WAL_FRAME_HEADER_BYTES + this.inflightBytes;
+    return this.buffered + this.inflightBytes;
   }
 
   get stats(): WalStats {
@@ -213,21 +226,29 @@ export class Wal {
   /** Buffers one record (copied). Durable once a later sync() resolves. */
   append(payload: Uint8Array): void {
     this.assertUsable();
-    const need = this.len + 4 + payload.length;
-    if (need > 0xffffffff + WAL_FRAME_HEADER_BYTES) {
+    if (this.buffered + 4 + payload.length > MAX_FRAME_PAYLOAD_BYTES) {
       throw new RangeError(`WAL frame would exceed 4 GiB: call sync() more often`);
     }
-    if (need > this.buf.length) this.grow(need);
-    this.view.setUint32(this.len, payload.length, true);
-    this.buf.set(payload, this.len + 4);
-    this.len = need;
+    const startChunk = this.chunks.length - 1;
+    const startFill = this.fill;
+    this.prefixView.setUint32(0, payload.length, true);
+    this.copyIn(this.prefix);
+    this.copyIn(payload);
+    // crc32c of what was just copied, chunk span by chunk span (crc32c(b, crc32c(a)) = crc32c(a ++ b)).
+    for (let c = startChunk; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c];
+      const from = c === startChunk ? startFill : 0;
+      const to = c === this.chunks.length - 1 ? this.fill : chunk.length;
+      if (to > from) this.crc = crc32c(chunk.subarray(from, to), this.crc);
+    }
+    this.buffered += 4 + payload.length;
   }
 
   /** Resolves once every record appended before this call is on disk (fdatasync done). */
   sync(): Promise<void> {
     if (this.closing) return Promise.reject(closedError());
     if (this.failed) return Promise.reject(this.failed);
-    if (this.len > WAL_FRAME_HEADER_BYTES) {
+    if (this.buffered > 0) {
       this.waiting ??= deferred();
       const p = this.waiting.promise;
       this.queueFrame();
@@ -297,13 +318,21 @@ export class Wal {
     if (this.failed) throw this.failed;
   }
 
-  private grow(need: number): void {
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(Math.min(cap, 0xffffffff + WAL_FRAME_HEADER_BYTES));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+  /** Copies `src` at the end of the buffered bytes, opening new chunks as the last one fills. */
+  private copyIn(src: Uint8Array): void {
+    let off = 0;
+    while (off < src.length) {
+      let chunk = this.chunks[this.chunks.length - 1];
+      if (this.fill === chunk.length) {
+        chunk = this.spare.pop() ?? new Uint8Array(WAL_CHUNK_BYTES);
+        this.chunks.push(chunk);
+        this.fill = 0;
+      }
+      const n = Math.min(chunk.length - this.fill, src.length - off);
+      chunk.set(off === 0 && n === src.length ? src : src.subarray(off, off + n), this.fill);
+      this.fill += n;
+      off += n;
+    }
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -328,26 +357,29 @@ export class Wal {
   /** Writes the buffered records as one frame + fdatasync, settling their waiters. */
   private async writePending(): Promise<void> {
     if (this.failed) throw this.failed;
-    if (this.len === WAL_FRAME_HEADER_BYTES) return;
+    if (this.buffered === 0) return;
     const waiters = this.waiting ?? deferred();
     this.waiting = null;
-    const full = this.buf;
-    const frame = full.subarray(0, this.len);
-    const payloadBytes = this.len - WAL_FRAME_HEADER_BYTES;
-    this.buf = this.spare ?? new Uint8Array(INITIAL_BUFFER_BYTES);
-    this.view = new DataView(this.buf.buffer);
-    this.spare = null;
-    this.len = WAL_FRAME_HEADER_BYTES;
+    const chunks = this.chunks;
+    const lastFill = this.fill;
+    const payloadBytes = this.buffered;
+    const crc = this.crc;
+    this.chunks = [this.spare.pop() ?? new Uint8Array(FIRST_CHUNK_BYTES)];
+    this.fill = WAL_FRAME_HEADER_BYTES;
+    this.buffered = 0;
+    this.crc = 0;
     this.inflight = waiters;
     this.inflightBytes = payloadBytes;
 
-    const dv = new DataView(full.buffer, full.byteOffset, WAL_FRAME_HEADER_BYTES);
+    const dv = new DataView(chunks[0].buffer, chunks[0].byteOffset, WAL_FRAME_HEADER_BYTES);
     dv.setUint32(0, WAL_MAGIC, true);
     dv.setUint32(4, payloadBytes, true);
-    dv.setUint32(8, crc32c(frame.subarray(WAL_FRAME_HEADER_BYTES)), true);
+    dv.setUint32(8, crc, true);
+    const frame = chunks.map((c, i) => (i === chunks.length - 1 ? c.subarray(0, lastFill) : c));
+    const frameBytes = WAL_FRAME_HEADER_BYTES + payloadBytes;
     const file = walFilePath(this.dir, this.currentSeq);
     try {
-      await writeFully(this.handle, frame, this.position);
+      await writevFully(this.handle, frame, this.position);
       await this.handle.datasync();
       this.counters.fdatasyncs++;
     } catch (err) {
@@ -360,11 +392,11 @@ export class Wal {
       waiters.promise.catch(() => undefined);
       throw error;
     }
-    this.position += frame.length;
+    this.position += frameBytes;
     this.fileBytes.set(this.currentSeq, this.position);
     this.counters.frames++;
-    this.counters.bytesWritten += frame.length;
-    if (full.length <= MAX_SPARE_BUFFER_BYTES) this.spare = full;
+    this.counters.bytesWritten += frameBytes;
+    for (const c of chunks) if (this.spare.length < MAX_SPARE_CHUNKS && c.length === WAL_CHUNK_BYTES) this.spare.push(c);
     this.inflight = null;
     this.inflightBytes = 0;
     waiters.resolve();
@@ -455,6 +487,19 @@ async function truncateFile(file: string, bytes: number): Promise<void> {
     throw ioError('truncate WAL tail', file, err);
   } finally {
     await h.close();
+  }
+}
+
+/** Writes every byte of `parts` (in order) at `position` with writev, looping over short writes. */
+async function writevFully(h: fsp.FileHandle, parts: Uint8Array[], position: number): Promise<void> {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await h.writev(rest, position);
+    if (bytesWritten <= 0) throw new Error(`short write at ${position}`);
+    position += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0].length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0].subarray(skip);
   }
 }
 

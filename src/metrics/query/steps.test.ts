@@ -2,7 +2,7 @@
 // point by point, counter steps from a separate pass), edge cases and parameter errors.
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../bench/gen/prng.js';
-import { aggregateSteps } from './steps.js';
+import { aggregateSteps, StepAggregator } from './steps.js';
 import { STEP_AGGS, type StepAgg } from './types.js';
 
 /** Naive oracle: bucket every in-range point into a Map, compute each agg from the bucket's list. */
@@ -210,3 +210,73 @@ describe('aggregateSteps edge cases', () => {
     expect(() => aggregateSteps([1, 2], [1], { ...base, agg: 'avg' })).toThrow(/BAD_QUERY.*parallel/);
   });
 });
+
+describe('StepAggregator (chunked) equals aggregateSteps (one array)', () => {
+  /** Cuts [0, n) at random points (empty chunks included) and feeds the pieces in order. */
+  function chunked(ts: number[], vs: number[], o: { fromMs: number; toMs: number; stepMs: number; agg: StepAgg }, rng: Prng, hint?: number) {
+    const tsF = Float64Array.from(ts);
+    const vsF = Float64Array.from(vs);
+    const acc = new StepAggregator(o, hint);
+    let at = 0;
+    while (at < ts.length) {
+      const end = Math.min(ts.length, at + rng.int(0, 40));
+      acc.add(tsF, vsF, at, end);
+      at = end;
+    }
+    return acc.finish();
+  }
+
+  for (const seed of [201, 202, 203, 204]) {
+    it(`seed ${seed}: every agg, random chunkings, buckets spanning chunks`, () => {
+      const rng = new Prng(seed);
+      for (let round = 0; round < 25; round++) {
+        const counter = rng.float() < 0.5;
+        const { ts, vs } = randomSeries(rng, rng.int(0, 600), { counter, integer: rng.float() < 0.5, nanRate: rng.pick([0, 0.03, 0.5]) });
+        const lo = ts.length ? ts[0] : 0;
+        const hi = ts.length ? ts[ts.length - 1] : 1000;
+        const fromMs = rng.int(lo - 50_000, hi);
+        const toMs = rng.int(fromMs, hi + 50_000);
+        // Small steps make hundreds of buckets: the output grows past its first allocation.
+        const stepMs = rng.pick([1, 1000, 15_000, 60_000, 3_600_000, rng.int(1, 200_000)]);
+        for (const agg of STEP_AGGS) {
+          const o = { fromMs, toMs, stepMs, agg };
+          const want = aggregateSteps(ts, vs, o);
+          for (const hint of [undefined, ts.length]) {
+            const got = chunked(ts, vs, o, rng, hint);
+            expect(Array.from(got.tsMs)).toEqual(Array.from(want.tsMs));
+            expect(bits(got.values)).toEqual(bits(want.values));
+          }
+        }
+      }
+    });
+  }
+
+  it('the counter baseline comes from the last non-NaN point before fromMs, whichever chunk holds it', () => {
+    const o = { fromMs: 10_000, toMs: 30_000, stepMs: 10_000, agg: 'increase' as const };
+    const acc = new StepAggregator(o);
+    acc.add([1000, 2000], [40, 50], 0, 2); // baseline 50
+    acc.add([9000], [NaN], 0, 1); // NaN: not a baseline
+    acc.add([12_000, 25_000], [60, 70], 0, 2);
+    expect(Array.from(acc.finish().values)).toEqual([10, 10]);
+  });
+
+  it('one bucket fed across chunks is emitted once', () => {
+    const acc = new StepAggregator({ fromMs: 0, toMs: 100_000, stepMs: 100_000, agg: 'avg' });
+    acc.add([1, 2], [1, 2], 0, 2);
+    acc.add([3], [3], 0, 1);
+    acc.add([200_000], [99], 0, 1); // after toMs: ignored
+    const r = acc.finish();
+    expect(Array.from(r.tsMs)).toEqual([0]);
+    expect(Array.from(r.values)).toEqual([2]);
+  });
+
+  it('bad parameters are BAD_QUERY errors at construction', () => {
+    expect(() => new StepAggregator({ fromMs: 0, toMs: 10, stepMs: 0, agg: 'avg' })).toThrow(/BAD_QUERY/);
+    expect(() => new StepAggregator({ fromMs: 0, toMs: 10, stepMs: 1, agg: 'median' as never })).toThrow(/BAD_QUERY/);
+  });
+});
+
+/** Bit patterns: equal to the last bit (NaN never occurs in outputs, -0 vs 0 would differ). */
+function bits(v: Float64Array): string[] {
+  return Array.from(new BigUint64Array(Float64Array.from(v).buffer), (b) => b.toString(16));
+}
