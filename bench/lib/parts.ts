@@ -5,9 +5,11 @@
 import type { SuiteContext, SuiteOutput } from './report.js';
 
 export type Part = (ctx: SuiteContext) => Promise<SuiteOutput>;
+/** What runParts accepts: synchronous parts (the codec ones) as well as async ones. */
+export type AnyPart = (ctx: SuiteContext) => SuiteOutput | Promise<SuiteOutput>;
 
 /** Runs the selected parts; one broken part (an engine error) must not hide the others' numbers. */
-export async function runParts(suite: string, parts: Record<string, Part>, ctx: SuiteContext): Promise<SuiteOutput> {
+export async function runParts(suite: string, parts: Record<string, AnyPart>, ctx: SuiteContext): Promise<SuiteOutput> {
   const out: SuiteOutput = { json: {}, rows: [], failures: [] };
   for (const [name, run] of Object.entries(parts)) {
     if (ctx.parts && !ctx.parts.has(name)) continue;
