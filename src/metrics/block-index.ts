@@ -14,6 +14,8 @@ export interface NewBlockRow {
   count: number;
   codec: number;
   maxSeq: number;
+  /** The column of a histogram group block this row reads (group-block.ts); absent = -1, an ordinary block. */
+  col?: number;
 }
 
 export interface BlockRow extends BlockRef {
@@ -34,8 +36,8 @@ export interface TierTotals {
   tMax: number | null;
 }
 
-type RawBlock = [number, number, number, number, number, number, number, number, number, number];
-const BLOCK_COLS = 'b.id, b.series_id, b.tier, s.path, b.offset, b.length, b.t_min, b.t_max, b.count, b.max_seq';
+type RawBlock = [number, number, number, number, number, number, number, number, number, number, number];
+const BLOCK_COLS = 'b.id, b.series_id, b.tier, s.path, b.offset, b.length, b.t_min, b.t_max, b.count, b.max_seq, b.col';
 
 function toRow(r: RawBlock): BlockRow {
   return {
@@ -49,6 +51,7 @@ function toRow(r: RawBlock): BlockRow {
     tMax: r[7],
     count: r[8],
     maxSeq: r[9],
+    col: r[10],
   };
 }
 
@@ -63,7 +66,7 @@ export class BlockIndex {
     this.stmts = {
       insertSegment: db.prepare('INSERT INTO segments (path) VALUES (?)'),
       insert: db.prepare(
-        'INSERT INTO blocks (series_id, tier, segment_id, offset, length, t_min, t_max, count, codec, max_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO blocks (series_id, tier, segment_id, offset, length, t_min, t_max, count, codec, max_seq, col) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       delete: db.prepare('DELETE FROM blocks WHERE id = ?'),
       sealedSeq: db.prepare('UPDATE series SET sealed_seq = max(sealed_seq, ?) WHERE id = ?'),
@@ -95,7 +98,7 @@ export class BlockIndex {
   insert(rows: NewBlockRow[], raiseSealedSeq: boolean): number[] {
     const ids: number[] = [];
     for (const r of rows) {
-      const info = this.stmts.insert.run(r.seriesId, r.tier, this.segmentId(r.file), r.offset, r.length, r.tMin, r.tMax, r.count, r.codec, r.maxSeq);
+      const info = this.stmts.insert.run(r.seriesId, r.tier, this.segmentId(r.file), r.offset, r.length, r.tMin, r.tMax, r.count, r.codec, r.maxSeq, r.col ?? -1);
       ids.push(Number(info.lastInsertRowid));
       if (raiseSealedSeq && r.tier === 0) this.stmts.sealedSeq.run(r.maxSeq, r.seriesId);
     }
@@ -206,12 +209,27 @@ export class BlockIndex {
     );
   }
 
+  /**
+   * Per tier: rows, points, block bytes, time span. The members of a histogram group block share
+   * its bytes: they are counted once (distinct file + offset), never per row.
+   */
   totals(): TierTotals[] {
-    return (
+    const totals = (
       this.db
-        .prepare('SELECT tier, COUNT(*), COALESCE(SUM(count), 0), COALESCE(SUM(length), 0), MIN(t_min), MAX(t_max) FROM blocks GROUP BY tier')
+        .prepare(
+          'SELECT tier, COUNT(*), COALESCE(SUM(count), 0), COALESCE(SUM(CASE WHEN col < 0 THEN length ELSE 0 END), 0), MIN(t_min), MAX(t_max) FROM blocks GROUP BY tier',
+        )
         .raw()
         .all() as Array<[number, number, number, number, number | null, number | null]>
     ).map(([tier, blocks, points, bytes, tMin, tMax]) => ({ tier, blocks, points, bytes, tMin, tMax }));
+    const shared = this.db
+      .prepare('SELECT tier, COALESCE(SUM(length), 0) FROM (SELECT DISTINCT tier, segment_id, offset, length FROM blocks WHERE col >= 0) GROUP BY tier')
+      .raw()
+      .all() as Array<[number, number]>;
+    for (const [tier, bytes] of shared) {
+      const t = totals.find((x) => x.tier === tier);
+      if (t) t.bytes += bytes;
+    }
+    return totals;
   }
 }

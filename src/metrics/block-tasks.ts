@@ -4,7 +4,7 @@
 // offsets and rows, these functions produce and consume bytes.
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeSeries, encodeSeries } from '../codec/series.js';
+import { encodeSeries } from '../codec/series.js';
 import { frameBlock, parseBlock } from '../storage/block.js';
 import { SegmentReader, writeAt } from '../storage/segments.js';
 import { fsyncDirSync } from '../storage/fsutil.js';
@@ -17,6 +17,7 @@ import { decodeRollup, encodeRollup, type RollupColumns } from './rollup-codec.j
 import { packDays, type PackLimits } from './raw-packing.js';
 import { BlockFetcher } from './block-fetch.js';
 import { readRawSeries } from './raw-read.js';
+import { decodeRawRow, diffColumns, encodeGroupPayload, GroupBlockCache, KIND_RAW_GROUP } from './group-block.js';
 import { TIER_BUCKET_MS, TIER_DAILY, TIER_HOURLY, TIER_RAW } from './schema.js';
 
 export const KIND_RAW = 1;
@@ -70,6 +71,17 @@ class BlockSink {
     const tMax = cols.startMs[n - 1] + TIER_BUCKET_MS[tier] - 1;
     const framed = frameBlock({ kind: KIND_ROLLUP, flags: tier, ownerId: seriesId, count: n, tMinMs: tMin, tMaxMs: tMax }, encodeRollup(cols));
     this.add(owner, tier, framed, tMin, tMax, n, maxSeq);
+  }
+
+  /** One group block shared by `members` (owners, lowest bucket first): `shares` gets (block, owner, col) per member. */
+  group(members: readonly number[], seriesId: number, tsMs: Float64Array, columns: Float64Array[], maxSeq: number, shares: number[]): void {
+    const n = tsMs.length;
+    const tMin = tsMs[0];
+    const tMax = tsMs[n - 1];
+    const framed = frameBlock({ kind: KIND_RAW_GROUP, flags: TIER_RAW, ownerId: seriesId, count: n, tMinMs: tMin, tMaxMs: tMax }, encodeGroupPayload(tsMs, columns));
+    const block = this.desc.length / BLOCK_DESC_F64;
+    this.add(members[0], TIER_RAW, framed, tMin, tMax, n, maxSeq);
+    members.forEach((owner, col) => shares.push(block, owner, col));
   }
 
   finish(): BlocksOutput {
@@ -145,6 +157,8 @@ export interface BlockRef {
   file: string;
   offset: number;
   length: number;
+  /** Raw rows only: the column of a histogram group block (group-block.ts); absent or -1 = an ordinary block. */
+  col?: number;
 }
 
 export interface ReadSeriesSpec {
@@ -187,11 +201,6 @@ export interface ReadOutput {
   skipped: SkippedRef[];
 }
 
-function loadBlock(reader: SegmentReader, root: string, ref: BlockRef): Uint8Array {
-  const bytes = reader.read(path.join(root, ref.file), ref.offset, ref.length);
-  return parseBlock(bytes).payload;
-}
-
 function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -223,8 +232,9 @@ export function readSeries(input: ReadInput): ReadOutput {
     const refs: BlockRef[] = [];
     for (const spec of input.series) refs.push(...spec.blocks, ...(spec.tailBlocks ?? []));
     const blocks = new BlockFetcher(reader, input.root, refs);
+    const groups = new GroupBlockCache();
     for (const spec of input.series) {
-      const s = input.tier === TIER_RAW ? readRawSeries(blocks, spec, input, skipped) : readRollupSeries(blocks, input, spec, skipped);
+      const s = input.tier === TIER_RAW ? readRawSeries(blocks, spec, input, skipped, groups) : readRollupSeries(blocks, input, spec, skipped);
       out.push({ seriesId: spec.seriesId, tsMs: s.tsMs, values: s.values });
     }
   } finally {
@@ -255,7 +265,7 @@ function readRollupSeries(blocks: BlockFetcher, input: ReadInput, spec: ReadSeri
     const runs: PointRun[] = [];
     for (const ref of spec.tailBlocks ?? []) {
       try {
-        runs.push(decodeSeries(parseBlock(blocks.get(ref)).payload));
+        runs.push(decodeRawRow(blocks.get(ref), ref.col));
       } catch (err) {
         skipped.push({ blockId: ref.id, seriesId: spec.seriesId, file: ref.file, offset: ref.offset, reason: reasonOf(err) });
       }
@@ -282,6 +292,11 @@ export interface CompactGroup {
 export interface CompactOutput extends BlocksOutput {
   /** Groups that could not be merged (a block failed its check): left untouched. */
   failed: Array<{ group: number; blockId: number; reason: string }>;
+  /**
+   * Triples (block index in `blocks`, group index, col): every member row of a histogram group
+   * block (the block's own descriptor names the first member). Empty when nothing was grouped.
+   */
+  shares: Float64Array;
 }
 
 export interface CompactInput {
@@ -289,40 +304,101 @@ export interface CompactInput {
   groups: CompactGroup[];
   /** How raw groups are cut into blocks (see raw-packing.ts). */
   limits: PackLimits;
+  /**
+   * Histogram families: indexes into `groups` of raw groups of one histogram's `_bucket` series,
+   * ordered by numeric `le`. Their cells are written as group blocks where they reconstruct exactly.
+   */
+  families?: number[][];
 }
 
 /** Merges each group's blocks into as few blocks as possible (owner in the descriptors = group index). */
 export function compactBlocks(input: CompactInput): CompactOutput {
   const sink = new BlockSink();
   const failed: CompactOutput['failed'] = [];
+  const shares: number[] = [];
   const reader = new SegmentReader();
   try {
-    input.groups.forEach((g, gi) => compactGroup(reader, input, g, gi, sink, failed));
+    const inFamily = new Set<number>();
+    for (const family of input.families ?? []) {
+      if (family.some((gi) => inFamily.has(gi) || input.groups[gi]?.tier !== TIER_RAW)) continue;
+      for (const gi of family) inFamily.add(gi);
+      compactFamily(reader, input, family, sink, failed, shares);
+    }
+    input.groups.forEach((g, gi) => {
+      if (!inFamily.has(gi)) compactGroup(reader, input, g, gi, sink, failed);
+    });
   } finally {
     reader.close();
   }
-  return { ...sink.finish(), failed };
+  return { ...sink.finish(), failed, shares: Float64Array.from(shares) };
 }
 
-function compactGroup(reader: SegmentReader, input: CompactInput, g: CompactGroup, gi: number, sink: BlockSink, failed: CompactOutput['failed']): void {
+/** A group's blocks decoded (raw: merged in write order); undefined after reporting a bad block. */
+function loadGroup(reader: SegmentReader, input: CompactInput, g: CompactGroup, gi: number, failed: CompactOutput['failed']): PointRun | RollupColumns | undefined {
   const decoded: Array<PointRun | RollupColumns> = [];
   for (const ref of g.blocks) {
     try {
-      const payload = loadBlock(reader, input.root, ref);
-      decoded.push(g.tier === TIER_RAW ? decodeSeries(payload) : decodeRollup(payload, TIER_BUCKET_MS[g.tier]));
+      const framed = reader.read(path.join(input.root, ref.file), ref.offset, ref.length);
+      decoded.push(g.tier === TIER_RAW ? decodeRawRow(framed, ref.col) : decodeRollup(parseBlock(framed).payload, TIER_BUCKET_MS[g.tier]));
     } catch (err) {
       failed.push({ group: gi, blockId: ref.id, reason: reasonOf(err) });
-      return;
+      return undefined;
     }
   }
-  if (g.tier === TIER_RAW) {
-    const merged = mergeRuns(decoded as PointRun[]);
-    for (const [from, to] of packDays(merged.tsMs, input.limits)) {
-      sink.raw(gi, g.seriesId, { tsMs: merged.tsMs.subarray(from, to), values: merged.values.subarray(from, to) }, g.maxSeq);
-    }
-  } else {
-    sink.rollup(gi, g.seriesId, g.tier, mergeRollupList(decoded as RollupColumns[], TIER_BUCKET_MS[g.tier]), g.maxSeq);
+  return g.tier === TIER_RAW ? mergeRuns(decoded as PointRun[]) : mergeRollupList(decoded as RollupColumns[], TIER_BUCKET_MS[g.tier]);
+}
+
+function compactGroup(reader: SegmentReader, input: CompactInput, g: CompactGroup, gi: number, sink: BlockSink, failed: CompactOutput['failed']): void {
+  const merged = loadGroup(reader, input, g, gi, failed);
+  if (merged === undefined) return;
+  if (g.tier === TIER_RAW) packRaw(input, g, gi, merged as PointRun, sink);
+  else sink.rollup(gi, g.seriesId, g.tier, merged as RollupColumns, g.maxSeq);
+}
+
+function packRaw(input: CompactInput, g: CompactGroup, gi: number, merged: PointRun, sink: BlockSink): void {
+  for (const [from, to] of packDays(merged.tsMs, input.limits)) {
+    sink.raw(gi, g.seriesId, { tsMs: merged.tsMs.subarray(from, to), values: merged.values.subarray(from, to) }, g.maxSeq);
   }
+}
+
+/**
+ * One histogram's bucket series: each block range (cell, or joined cells) where every member has
+ * exactly the same timestamps and the differences reconstruct bit-exactly becomes one group block;
+ * any other range is written per series as usual. A member with a bad block is reported and left
+ * untouched; the rest still group.
+ */
+function compactFamily(reader: SegmentReader, input: CompactInput, family: number[], sink: BlockSink, failed: CompactOutput['failed'], shares: number[]): void {
+  const members: Array<{ gi: number; run: PointRun }> = [];
+  for (const gi of family) {
+    const run = loadGroup(reader, input, input.groups[gi], gi, failed) as PointRun | undefined;
+    if (run !== undefined) members.push({ gi, run });
+  }
+  const first = members[0];
+  const sameTimes = members.length >= 2 && members.every((m) => equalTimes(m.run.tsMs, first.run.tsMs));
+  if (!sameTimes) {
+    for (const m of members) packRaw(input, input.groups[m.gi], m.gi, m.run, sink);
+    return;
+  }
+  const owners = members.map((m) => m.gi);
+  for (const [from, to] of packDays(first.run.tsMs, input.limits)) {
+    const tsMs = first.run.tsMs.subarray(from, to);
+    const columns = diffColumns(members.map((m) => m.run.values.subarray(from, to)));
+    if (columns !== undefined && tsMs.length > 0) {
+      const g0 = input.groups[first.gi];
+      sink.group(owners, g0.seriesId, tsMs, columns, Math.max(...owners.map((gi) => input.groups[gi].maxSeq)), shares);
+      continue;
+    }
+    for (const m of members) {
+      const g = input.groups[m.gi];
+      sink.raw(m.gi, g.seriesId, { tsMs: m.run.tsMs.subarray(from, to), values: m.run.values.subarray(from, to) }, g.maxSeq);
+    }
+  }
+}
+
+function equalTimes(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------- backup copies

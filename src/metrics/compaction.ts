@@ -5,13 +5,16 @@
 // in the pool; the new rows and the deletion of the old ones commit in one transaction; then
 // segment files left without live blocks are deleted. A series with a corrupt block is skipped
 // entirely: the bad block is never rewritten or compacted away.
+// The `_bucket` series of one histogram are packed together per cell into group blocks of per-bucket
+// differences where that is exact (histogram-families.ts, group-block.ts): one row per member, same bytes.
 import { MAX_COMPACT_POINTS, type CompactGroup } from './block-tasks.js';
 import type { MetricsEngine } from './engine.js';
 import type { NewBlockRow } from './block-index.js';
 import { deleteDeadSegments } from './segment-gc.js';
 import { allocate } from './sealer.js';
 import { COMPACT_CELL_MS, COMPACT_JOIN_POINTS, MAX_BLOCK_SPAN_DAYS, planRawGroups, type PackLimits } from './raw-packing.js';
-import { DAY_MS } from './schema.js';
+import { CODEC_RAW_GROUP_V1, DAY_MS } from './schema.js';
+import { histogramFamilies } from './histogram-families.js';
 
 /** Rollup tiers (1 hourly, 2 daily) merge per period; index 0 is unused (raw: see raw-packing.ts). */
 const PERIOD_MS_BY_TIER = [DAY_MS, DAY_MS, 30 * DAY_MS] as const;
@@ -59,21 +62,53 @@ export async function runCompaction(e: MetricsEngine, beforeMs = Infinity): Prom
   });
   const groups = [...rawGroups, ...rollupGroups].filter((g) => !corruptSeries.has(g.seriesId));
   if (groups.length === 0) return report;
+  // Units of work that must share a task: a histogram family's raw groups (packed together into
+  // group blocks by the worker), else one group each.
+  const rawAt = groups.flatMap((g, i) => (g.tier === 0 ? [i] : []));
+  const candidates = rawAt.map((i) => ({ seriesId: groups[i].seriesId, cell: Math.floor(Math.min(...groups[i].blocks.map((b) => b.tMin)) / limits.cellMs) }));
+  const families = histogramFamilies(candidates, (id) => e.catalog.nameOf(id), (id) => e.catalog.labelsOf(id));
+  const inFamily = new Set<number>();
+  const units: number[][] = [];
+  for (const f of families) {
+    const unit = f.map((c) => rawAt[c]);
+    for (const i of unit) inFamily.add(i);
+    units.push(unit);
+  }
+  groups.forEach((_, i) => {
+    if (!inFamily.has(i)) units.push([i]);
+  });
   const tasks: CompactGroup[][] = [];
-  for (let i = 0; i < groups.length; i += GROUPS_PER_TASK) {
-    tasks.push(
-      groups.slice(i, i + GROUPS_PER_TASK).map((g) => ({
+  const taskFamilies: number[][][] = [];
+  let cur: CompactGroup[] = [];
+  let curFamilies: number[][] = [];
+  for (const unit of units) {
+    if (cur.length > 0 && cur.length + unit.length > GROUPS_PER_TASK) {
+      tasks.push(cur);
+      taskFamilies.push(curFamilies);
+      cur = [];
+      curFamilies = [];
+    }
+    if (unit.length > 1) curFamilies.push(unit.map((_, k) => cur.length + k));
+    for (const i of unit) {
+      const g = groups[i];
+      cur.push({
         seriesId: g.seriesId,
         tier: g.tier,
-        blocks: g.blocks.map((b) => ({ id: b.id, file: b.file, offset: b.offset, length: b.length })),
+        blocks: g.blocks.map((b) => ({ id: b.id, file: b.file, offset: b.offset, length: b.length, col: b.col })),
         maxSeq: Math.max(...g.blocks.map((b) => b.maxSeq)),
-      })),
-    );
+      });
+    }
+  }
+  if (cur.length > 0) {
+    tasks.push(cur);
+    taskFamilies.push(curFamilies);
   }
   e.readsInFlight++;
   let outputs;
   try {
-    outputs = await Promise.all(tasks.map((t) => e.pool.compactBlocks({ root: e.root, groups: t, limits })));
+    outputs = await Promise.all(
+      tasks.map((t, i) => e.pool.compactBlocks({ root: e.root, groups: t, limits, families: taskFamilies[i].length > 0 ? taskFamilies[i] : undefined })),
+    );
   } finally {
     e.readsInFlight--;
   }
@@ -95,7 +130,19 @@ export async function runCompaction(e: MetricsEngine, beforeMs = Infinity): Prom
       report.blocksIn += g.blocks.length;
       for (const b of g.blocks) doomed.push(b.id);
     });
-    return allocate(out, (desc) => tasks[t][desc[0]].seriesId, rows, e.allocator, files, true);
+    const rowBase = rows.length;
+    const writes = allocate(out, (desc) => tasks[t][desc[0]].seriesId, rows, e.allocator, files, true);
+    // A histogram group block: its descriptor's row is the first member; the others share its bytes.
+    const shared: NewBlockRow[] = [];
+    for (let k = 0; k < out.shares.length; k += 3) {
+      const row = rows[rowBase + out.shares[k]];
+      const g = tasks[t][out.shares[k + 1]];
+      const member = { ...row, seriesId: g.seriesId, maxSeq: g.maxSeq, col: out.shares[k + 2], codec: CODEC_RAW_GROUP_V1 };
+      if (out.shares[k + 2] === 0) Object.assign(row, member);
+      else shared.push(member);
+    }
+    rows.push(...shared);
+    return writes;
   });
   for (const f of files) e.pins.pin(f);
   try {

@@ -8,16 +8,33 @@
 import { decodeSeries, decodeSeriesView } from '../codec/series.js';
 import { parseBlock } from '../storage/block.js';
 import type { BlockFetcher } from './block-fetch.js';
+import { GroupBlockCache, KIND_RAW_GROUP } from './group-block.js';
+import { CodecError } from '../codec/errors.js';
 import type { BlockRef, ReadInput, ReadSeriesSpec, SkippedRef } from './block-tasks.js';
 import { clipRun, mergeRuns, type PointRun } from './points.js';
 import { aggregateSteps, StepAggregator } from './query/steps.js';
 import { lowerBound } from './query/sorted.js';
 
-export function readRawSeries(blocks: BlockFetcher, spec: ReadSeriesSpec, input: ReadInput, skipped: SkippedRef[]): PointRun {
+const EMPTY = new Uint8Array(0);
+
+export function readRawSeries(
+  blocks: BlockFetcher,
+  spec: ReadSeriesSpec,
+  input: ReadInput,
+  skipped: SkippedRef[],
+  groups: GroupBlockCache = new GroupBlockCache(),
+): PointRun {
   const loaded: LoadedBlock[] = [];
   for (const ref of spec.blocks) {
     try {
+      if (ref.col !== undefined && ref.col >= 0) {
+        // A group member is prefix-summed here (columns 0..col), so both paths below get its points.
+        const { header, run } = groups.member(ref.file, ref.offset, ref.col, () => blocks.get(ref));
+        loaded.push({ ref, tMinMs: header.tMinMs, tMaxMs: header.tMaxMs, count: header.count, payload: EMPTY, run });
+        continue;
+      }
       const { header, payload } = parseBlock(blocks.get(ref));
+      if (header.kind === KIND_RAW_GROUP) throw new CodecError('CORRUPT', 'a group block indexed as an ordinary raw block');
       loaded.push({ ref, tMinMs: header.tMinMs, tMaxMs: header.tMaxMs, count: header.count, payload });
     } catch (err) {
       skipped.push(skipOf(spec, ref, err));
@@ -36,6 +53,8 @@ interface LoadedBlock {
   tMaxMs: number;
   count: number;
   payload: Uint8Array;
+  /** A histogram group member's points, decoded up front (payload is then empty; see group-block.ts). */
+  run?: PointRun;
 }
 
 /** A block, or the head (undefined), with its time span. */
@@ -101,7 +120,7 @@ function streamRaw(order: Piece[], head: PointRun | undefined, input: ReadInput,
     let run: PointRun;
     if (p.block) {
       try {
-        run = decodeSeriesView(p.block.payload);
+        run = p.block.run ?? decodeSeriesView(p.block.payload);
       } catch (err) {
         mine.push(skipOf(spec, p.block.ref, err));
         continue;
@@ -127,7 +146,7 @@ function mergeRaw(loaded: LoadedBlock[], head: PointRun | undefined, input: Read
   for (const b of loaded) {
     try {
       // Clip before merging: a block usually covers more than the range.
-      runs.push(clipRun(decodeSeries(b.payload), input.clipFromMs, input.toMs));
+      runs.push(clipRun(b.run ?? decodeSeries(b.payload), input.clipFromMs, input.toMs));
     } catch (err) {
       skipped.push(skipOf(spec, b.ref, err));
     }

@@ -3,8 +3,7 @@
 // step aggregation also runs so only step outputs cross back. Steps that are whole hours / days on
 // aligned ranges read the rollup tiers instead of raw blocks.
 import path from 'node:path';
-import { decodeSeries } from '../codec/series.js';
-import { parseBlock } from '../storage/block.js';
+import { decodeRawRow } from './group-block.js';
 import { readAt } from '../storage/segments.js';
 import { combineSeries } from './query/combine.js';
 import { QueryError } from './query/errors.js';
@@ -147,7 +146,9 @@ export async function runQuery(e: MetricsEngine, q: QueryOptions): Promise<Query
 
 /** Just what a read task needs of a block row: the rest would only be cloned to the worker. */
 function refOf(b: BlockRef): BlockRef {
-  return { id: b.id, file: b.file, offset: b.offset, length: b.length };
+  return b.col !== undefined && b.col >= 0
+    ? { id: b.id, file: b.file, offset: b.offset, length: b.length, col: b.col }
+    : { id: b.id, file: b.file, offset: b.offset, length: b.length };
 }
 
 /** By labels (DESIGN §6); series of several metrics with equal labels then by name. */
@@ -218,7 +219,7 @@ export async function runLatest(e: MetricsEngine, name: string | undefined, matc
     for (const b of e.index.lastRaw(id)) {
       if (b.tMax <= bestTs) break;
       try {
-        const d = decodeSeries(parseBlock(readAt(path.join(e.root, b.file), b.offset, b.length)).payload);
+        const d = decodeRawRow(readAt(path.join(e.root, b.file), b.offset, b.length), b.col);
         bestTs = d.tsMs[d.tsMs.length - 1];
         bestValue = d.values[d.values.length - 1];
         break;

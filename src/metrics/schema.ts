@@ -19,6 +19,8 @@ export const TIER_BUCKET_MS = [0, HOUR_MS, DAY_MS] as const;
 /** blocks.codec values. */
 export const CODEC_SERIES_V1 = 1;
 export const CODEC_ROLLUP_V1 = 2;
+/** A histogram group block (group-block.ts); the row's `col` says which member it is. */
+export const CODEC_RAW_GROUP_V1 = 3;
 
 export const METRICS_MIGRATIONS: string[] = [
   `
@@ -55,5 +57,10 @@ export const METRICS_MIGRATIONS: string[] = [
   );
   CREATE INDEX blocks_by_series ON blocks(series_id, tier, t_min);
   CREATE INDEX blocks_by_segment ON blocks(segment_id);
+  `,
+  // Histogram group blocks (group-block.ts): the members of one shared block each have a row with
+  // the column they read; -1 = an ordinary block of its own.
+  `
+  ALTER TABLE blocks ADD COLUMN col INTEGER NOT NULL DEFAULT -1;
   `,
 ];
