@@ -69,6 +69,7 @@ async function answers(tl: Timeless) {
 
 interface IndexRow {
   name: string;
+  route: string | null;
   le: string | null;
   file: string;
   offset: number;
@@ -83,7 +84,7 @@ function rawRows(dir: string): IndexRow[] {
   try {
     return db
       .prepare(
-        `SELECT x.name, json_extract(x.labels_json, '$.le') AS le, s.path AS file, b.offset, b.length, b.col, b.t_min AS tMin, b.t_max AS tMax
+        `SELECT x.name, json_extract(x.labels_json, '$.le') AS le, json_extract(x.labels_json, '$.route') AS route, s.path AS file, b.offset, b.length, b.col, b.t_min AS tMin, b.t_max AS tMax
          FROM blocks b JOIN segments s ON s.id = b.segment_id JOIN series x ON x.id = b.series_id WHERE b.tier = 0`,
       )
       .all() as IndexRow[];
@@ -118,6 +119,18 @@ describe('histogram group blocks', () => {
         const shared = new Map<string, IndexRow[]>();
         for (const r of lat) shared.set(`${r.file}@${r.offset}`, [...(shared.get(`${r.file}@${r.offset}`) ?? []), r]);
         for (const members of shared.values()) expect(members.map((m) => m.col).sort()).toEqual([0, 1, 2, 3]);
+        // Route a's lat_count (equal to its +Inf bucket) joins that histogram's group blocks as the
+        // last column; route b has no _count series, so its blocks hold the 4 buckets only.
+        const counts = rows.filter((r) => r.name === 'lat_count');
+        expect(counts.length).toBeGreaterThan(0);
+        for (const c of counts) {
+          expect(c.col).toBe(4);
+          expect((shared.get(`${c.file}@${c.offset}`) ?? []).every((b) => b.route === 'a')).toBe(true);
+        }
+        for (const members of shared.values()) {
+          const withCount = counts.some((c) => members[0].file === c.file && members[0].offset === c.offset);
+          expect(withCount).toBe(members[0].route === 'a');
+        }
         // The fallbacks stay ordinary per-series blocks.
         expect(rows.filter((r) => r.name === 'odd_bucket' || r.name === 'wide_bucket').every((r) => r.col === -1)).toBe(true);
 
@@ -205,7 +218,8 @@ describe('histogram group blocks', () => {
       const before = await answers(tl);
       await tl.close();
 
-      const target = rawRows(t.dir).find((r) => r.name === 'lat_bucket' && r.col === 2)!;
+      // Route b's histogram: its group blocks hold exactly the 4 buckets (no _count series).
+      const target = rawRows(t.dir).find((r) => r.name === 'lat_bucket' && r.col === 2 && r.route === 'b')!;
       const abs = path.join(t.dir, 'metrics', target.file);
       const fd = fs.openSync(abs, 'r+');
       const byte = Buffer.alloc(1);

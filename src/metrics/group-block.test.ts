@@ -65,13 +65,15 @@ describe('histogram families', () => {
     { name: 'd_bucket', labels: { le: '1.0' } }, // same bound twice: ambiguous, not grouped
     { name: 'x_bucket', labels: { le: 'big' } },
     { name: 'x_bucket', labels: { le: '2' } },
+    { name: 'h_count', labels: { r: 'a' } }, // the family's _count: last member
+    { name: 'h_count', labels: { r: 'c' } }, // a _count without buckets: not grouped
   ];
   const nameOf = (id: number) => series[id].name;
   const labelsOf = (id: number) => series[id].labels;
 
-  it('groups buckets of one histogram and cell, ordered by numeric le with +Inf last', () => {
+  it('groups buckets of one histogram and cell, ordered by numeric le with +Inf last, then its _count', () => {
     const all = series.map((_, id) => ({ seriesId: id, cell: 5 }));
-    expect(histogramFamilies(all, nameOf, labelsOf)).toEqual([[1, 2, 0]]);
+    expect(histogramFamilies(all, nameOf, labelsOf)).toEqual([[1, 2, 0, 9]]);
     // Another cell is another family.
     const split = [...all.slice(0, 3), { seriesId: 0, cell: 6 }, { seriesId: 1, cell: 6 }];
     expect(histogramFamilies(split, nameOf, labelsOf)).toEqual([[1, 2, 0], [4, 3]]);
