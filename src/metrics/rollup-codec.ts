@@ -5,6 +5,7 @@
 // Column order: min, max, sum, count, first, last, increase. The columns are the query layer's
 // RollupColumns (src/metrics/query/rollups.ts: the one rollup implementation); the bucket width is
 // not stored (the tier says it), so decoding takes it.
+import { CodecError } from '../codec/errors.js';
 import { decodeSeries, encodeSeries } from '../codec/series.js';
 import type { RollupColumns } from './query/rollups.js';
 
@@ -31,20 +32,21 @@ export function encodeRollup(cols: RollupColumns): Uint8Array {
 }
 
 export function decodeRollup(payload: Uint8Array, bucketMs: number): RollupColumns {
-  if (payload.length < 4 || payload[0] !== 1 || payload[1] !== ROLLUP_COLUMNS.length) {
-    throw new Error(`rollup payload: unknown version ${payload[0]} / ${payload[1]} columns`);
+  if (payload.length < 4) throw new CodecError('TRUNCATED', `rollup payload of ${payload.length} bytes is shorter than its header`);
+  if (payload[0] !== 1 || payload[1] !== ROLLUP_COLUMNS.length) {
+    throw new CodecError('UNSUPPORTED', `rollup payload: unknown version ${payload[0]} / ${payload[1]} columns`);
   }
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   let at = 4;
   let startMs: Float64Array | undefined;
   const cols: Partial<Record<RollupColumn, Float64Array>> = {};
   for (const c of ROLLUP_COLUMNS) {
-    if (at + 4 > payload.length) throw new Error('rollup payload truncated');
+    if (at + 4 > payload.length) throw new CodecError('TRUNCATED', 'rollup payload truncated');
     const len = dv.getUint32(at, true);
-    if (at + 4 + len > payload.length) throw new Error('rollup payload truncated');
+    if (at + 4 + len > payload.length) throw new CodecError('TRUNCATED', 'rollup payload truncated');
     const d = decodeSeries(payload.subarray(at + 4, at + 4 + len));
     startMs ??= d.tsMs;
-    if (d.tsMs.length !== startMs.length) throw new Error('rollup columns disagree on bucket count');
+    if (d.tsMs.length !== startMs.length) throw new CodecError('CORRUPT', 'rollup columns disagree on bucket count');
     cols[c] = d.values;
     at += 4 + len;
   }

@@ -48,8 +48,10 @@ describe('metrics WAL records', () => {
     st.push(2, 6, 6);
     const rec = st.seal(1).slice();
     expect(() => decodeRecords(rec.subarray(0, rec.length - 1))).toThrow(/truncated/);
+    expect(() => decodeRecords(rec.subarray(0, rec.length - 1))).toThrowError(expect.objectContaining({ code: 'WAL_CORRUPT' }));
     const bad = rec.slice();
     bad[0] = 9;
     expect(() => decodeRecords(bad)).toThrow(/unknown/);
+    expect(() => decodeRecords(bad)).toThrowError(expect.objectContaining({ code: 'WAL_CORRUPT' }));
   });
 });

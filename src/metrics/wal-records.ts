@@ -5,6 +5,7 @@
 //           count × (u32 seriesId, i32 tsMs - baseTsMs, f64 value)            (16 bytes a point)
 // (type 2, the same with f64 triples, is still read.) The points record is the staging buffer
 // itself, header included, so the write path encodes nothing per point beyond three stores.
+import { StorageError } from '../storage/errors.js';
 import type { Labels } from './types.js';
 
 export const REC_DEFINE = 1;
@@ -81,12 +82,12 @@ export function decodeRecords(payload: Uint8Array): WalRecord[] {
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   let off = 0;
   while (off < payload.length) {
-    if (off + 16 > payload.length) throw new Error(`metrics WAL record header truncated at ${off}`);
+    if (off + 16 > payload.length) throw new StorageError('WAL_CORRUPT', `metrics WAL record header truncated at ${off}`);
     const type = dv.getUint8(off);
     if (type === REC_DEFINE) {
       const id = dv.getUint32(off + 4, true);
       const len = dv.getUint32(off + 8, true);
-      if (off + 16 + len > payload.length) throw new Error(`metrics WAL define record truncated at ${off}`);
+      if (off + 16 + len > payload.length) throw new StorageError('WAL_CORRUPT', `metrics WAL define record truncated at ${off}`);
       const [name, labels] = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset + off + 16, len).toString('utf8'));
       out.push({ type: 'define', id, name, labels });
       off += 16 + ((len + 7) & ~7);
@@ -95,7 +96,7 @@ export function decodeRecords(payload: Uint8Array): WalRecord[] {
       const seq = dv.getFloat64(off + 8, true);
       const base = dv.getFloat64(off + 16, true);
       const end = off + POINTS_HEADER_BYTES + POINT_BYTES * count;
-      if (end > payload.length) throw new Error(`metrics WAL points record truncated at ${off}`);
+      if (end > payload.length) throw new StorageError('WAL_CORRUPT', `metrics WAL points record truncated at ${off}`);
       const triples = new Float64Array(3 * count);
       for (let k = 0, p = off + POINTS_HEADER_BYTES; k < count; k++, p += POINT_BYTES) {
         triples[3 * k] = dv.getUint32(p, true);
@@ -108,13 +109,13 @@ export function decodeRecords(payload: Uint8Array): WalRecord[] {
       const count = dv.getUint32(off + 4, true);
       const seq = dv.getFloat64(off + 8, true);
       const end = off + 16 + 24 * count;
-      if (end > payload.length) throw new Error(`metrics WAL points record truncated at ${off}`);
+      if (end > payload.length) throw new StorageError('WAL_CORRUPT', `metrics WAL points record truncated at ${off}`);
       const start = payload.byteOffset + off + 16;
       const triples = new Float64Array(payload.buffer.slice(start, start + 24 * count));
       out.push({ type: 'points', seq, triples });
       off = end;
     } else {
-      throw new Error(`unknown metrics WAL record type ${type} at ${off}`);
+      throw new StorageError('WAL_CORRUPT', `unknown metrics WAL record type ${type} at ${off}`);
     }
   }
   return out;
