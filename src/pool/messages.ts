@@ -59,3 +59,16 @@ export type SerializedError =
 export type PoolResponse<K extends PoolTaskType = PoolTaskType> =
   | { ok: true; value: PoolTaskResults[K] }
   | { ok: false; error: SerializedError };
+
+/**
+ * The view itself when it owns its whole ArrayBuffer, else a private copy. Transferring a view moves
+ * its entire buffer: that must never be the wasm memory (not transferable), a larger buffer a bridge
+ * keeps reusing, nor a caller's buffer holding other data (a subarray, a Node Buffer from the slab).
+ * Used on both sides of the pool, before every transfer.
+ */
+export function ownedView<T extends Uint8Array | Float64Array>(view: T): T {
+  const buf = view.buffer;
+  if (buf instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buf.byteLength) return view;
+  // Not view.slice(): on a Node Buffer, slice() returns another view of the same memory.
+  return (view instanceof Float64Array ? new Float64Array(view) : new Uint8Array(view)) as T;
+}

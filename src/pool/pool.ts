@@ -27,6 +27,7 @@ import type {
   SeriesValueCodec,
   SerializedError,
 } from './messages.js';
+import { ownedView } from './messages.js';
 
 export interface PoolOptions {
   /** Worker threads; default max(1, available cores - 1) so one core stays with the host app. */
@@ -105,43 +106,43 @@ export function createPool(options: PoolOptions = {}): Pool {
       return piscina.threads.length;
     },
     encodeSeries(tsMs, values, opts) {
-      const t = transferable(tsMs);
-      const v = transferable(values);
+      const t = ownedView(tsMs);
+      const v = ownedView(values);
       // Same buffer for both (e.g. two halves copied into one): transfer it once.
       const inputs = t.buffer === v.buffer ? [t] : [t, v];
       return run({ type: 'encodeSeries', tsMs: t, values: v, valueCodec: opts?.values }, inputs);
     },
     decodeSeries(block) {
-      const b = transferable(block);
+      const b = ownedView(block);
       return run({ type: 'decodeSeries', block: b }, [b]);
     },
     compress(bytes, level) {
-      const b = transferable(bytes);
+      const b = ownedView(bytes);
       return run({ type: 'compress', bytes: b, level }, [b]);
     },
     decompress(frame) {
-      const f = transferable(frame);
+      const f = ownedView(frame);
       return run({ type: 'decompress', frame: f }, [f]);
     },
     crc32c(bytes, seed) {
-      const b = transferable(bytes);
+      const b = ownedView(bytes);
       return run({ type: 'crc32c', bytes: b, seed }, [b]);
     },
     sealBlocks(input) {
-      const points = transferable(input.points);
-      const heads = transferable(input.heads);
+      const points = ownedView(input.points);
+      const heads = ownedView(input.heads);
       return run({ type: 'sealBlocks', input: { points, heads } }, [points, heads]);
     },
     writeBlocks(input) {
-      const bytes = transferable(input.bytes);
+      const bytes = ownedView(input.bytes);
       return run({ type: 'writeBlocks', input: { ...input, bytes } }, [bytes]);
     },
     readSeries(input) {
       const views: ArrayBufferView[] = [];
       const series = input.series.map((s) => {
         if (!s.headTsMs || !s.headValues) return s;
-        const headTsMs = transferable(s.headTsMs);
-        const headValues = transferable(s.headValues);
+        const headTsMs = ownedView(s.headTsMs);
+        const headValues = ownedView(s.headValues);
         views.push(headTsMs, headValues);
         return { ...s, headTsMs, headValues };
       });
@@ -162,14 +163,6 @@ export function createPool(options: PoolOptions = {}): Pool {
       await piscina.destroy();
     },
   };
-}
-
-/** The view itself when it owns its whole buffer (then it is transferred), else a private copy. */
-function transferable<T extends Uint8Array | Float64Array>(view: T): T {
-  const buf = view.buffer;
-  if (buf instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buf.byteLength) return view;
-  // Not view.slice(): on a Node Buffer, slice() returns another view of the same memory.
-  return (view instanceof Float64Array ? new Float64Array(view) : new Uint8Array(view)) as T;
 }
 
 function rebuildError(error: SerializedError): Error {

@@ -9,7 +9,7 @@ import { crc32c } from '../codec/crc32c.js';
 import { StorageError } from '../storage/errors.js';
 import { compactBlocks, copyFiles, readSeries, sealBlocks, writeBlocks } from '../metrics/block-tasks.js';
 import { checkpointIndex } from '../metrics/index-checkpoint.js';
-import type { PoolTask, PoolResponse, SerializedError } from './messages.js';
+import { ownedView, type PoolTask, type PoolResponse, type SerializedError } from './messages.js';
 
 export default function runTask(task: PoolTask): unknown {
   try {
@@ -68,18 +68,6 @@ function reply(value: Uint8Array | object, buffers?: ArrayBuffer[]): unknown {
     [Piscina.transferableSymbol]: transfer,
     [Piscina.valueSymbol]: response,
   } as never);
-}
-
-/**
- * A view that owns its whole ArrayBuffer. Transferring a view moves its entire buffer, which must
- * never be the wasm memory (not transferable) nor a larger buffer the bridge keeps reusing; if the
- * bridge returned such a view, copy it once here.
- */
-function ownedView<T extends Uint8Array | Float64Array>(view: T): T {
-  const buf = view.buffer;
-  if (buf instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buf.byteLength) return view;
-  // Not view.slice(): on a Node Buffer, slice() returns another view of the same memory.
-  return (view instanceof Float64Array ? new Float64Array(view) : new Uint8Array(view)) as T;
 }
 
 function serializeError(err: unknown): SerializedError {
