@@ -17,6 +17,7 @@ import {
 } from './rollups.js';
 import { aggregateSteps } from './steps.js';
 import { STEP_AGGS } from './types.js';
+import { randomSeries } from '../../../test/random-series.js';
 
 /** Naive oracle for one bucket set: group points by epoch bucket, compute fields from each list. */
 function naiveRollup(ts: number[], vs: number[], bucketMs: number) {
@@ -60,25 +61,6 @@ function closeRows(a: ReturnType<typeof rows>, b: ReturnType<typeof rows>, exact
 }
 
 const MIN_MS = 60_000;
-
-/** Seeded series (as in steps.test.ts): irregular ms timestamps, gauges or counters with resets, some NaNs. */
-function randomSeries(rng: Prng, n: number, opts: { counter: boolean; integer: boolean }) {
-  const ts: number[] = [];
-  const vs: number[] = [];
-  let t = rng.int(0, 100_000);
-  let c = 0;
-  for (let i = 0; i < n; i++) {
-    t += rng.float() < 0.1 ? rng.int(0, 600_000) : rng.int(1, 20_000);
-    ts.push(t);
-    if (opts.counter) {
-      if (rng.float() < 0.05) c = rng.float() < 0.5 ? 0 : rng.int(0, 5);
-      else c += rng.int(0, 50) + (opts.integer ? 0 : rng.int(0, 99) / 100);
-    }
-    const v = opts.counter ? c : opts.integer ? rng.int(-1000, 1000) : Math.round(rng.normal() * 10_000) / 100;
-    vs.push(rng.float() < 0.03 ? NaN : v);
-  }
-  return { ts, vs };
-}
 
 describe('rollupBuckets', () => {
   for (const seed of [301, 302, 303]) {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../bench/gen/prng.js';
 import { aggregateSteps, StepAggregator } from './steps.js';
 import { STEP_AGGS, type StepAgg } from './types.js';
+import { randomSeries } from '../../../test/random-series.js';
 
 /** Naive oracle: bucket every in-range point into a Map, compute each agg from the bucket's list. */
 function naiveSteps(
@@ -51,28 +52,6 @@ function naiveSteps(
     }
   });
   return { tsMs: keys.map((k) => o.fromMs + k * o.stepMs), values };
-}
-
-/** A seeded series: irregular integer-ms timestamps, gauges or counters with resets, some NaNs. */
-function randomSeries(rng: Prng, n: number, opts: { counter: boolean; integer: boolean; nanRate?: number }) {
-  const ts: number[] = [];
-  const vs: number[] = [];
-  let t = rng.int(0, 100_000);
-  let c = 0;
-  for (let i = 0; i < n; i++) {
-    t += rng.float() < 0.1 ? rng.int(0, 600_000) : rng.int(1, 20_000);
-    ts.push(t);
-    let v: number;
-    if (opts.counter) {
-      if (rng.float() < 0.05) c = rng.float() < 0.5 ? 0 : rng.int(0, 5); // reset
-      else c += rng.int(0, 50) + (opts.integer ? 0 : rng.int(0, 99) / 100);
-      v = c;
-    } else {
-      v = opts.integer ? rng.int(-1000, 1000) : Math.round(rng.normal() * 10_000) / 100;
-    }
-    vs.push(rng.float() < (opts.nanRate ?? 0.03) ? NaN : v);
-  }
-  return { ts, vs };
 }
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, exact: boolean) {
