@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { parseArgs, USAGE, type BenchArgs } from './lib/args.js';
 import { defaultDataRoot } from './lib/data.js';
-import { UserError } from './lib/errors.js';
+import { UserError, errorText } from './lib/errors.js';
 import { measureMetricsCsv, metricsCsvRows } from './lib/metrics-csv.js';
 import { formatTable, type Suite, type SummaryRow } from './lib/report.js';
 import { SUITES } from './suites/index.js';
@@ -88,7 +88,7 @@ try {
   if (err instanceof UserError) {
     process.stderr.write(`error: ${err.message}\n`);
   } else {
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const message = errorText(err);
     process.stderr.write(`error: the bench failed: ${message}${debug ? '' : ' (run with --debug for the stack trace)'}\n`);
     if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   }

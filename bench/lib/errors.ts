@@ -2,3 +2,8 @@
 export class UserError extends Error {
   override name = 'UserError';
 }
+
+/** One line for an unexpected error: `Name: message` (stack traces only with --debug). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

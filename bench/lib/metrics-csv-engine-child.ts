@@ -7,6 +7,7 @@ import { openBenchStore } from './bench-store.js';
 import { parseMetricsCsv } from './csv.js';
 import { measureSeriesInEngine } from './engine-series.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
+import { errorText } from './errors.js';
 
 async function main(): Promise<void> {
   const files = process.argv.slice(2);
@@ -31,6 +32,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`);
+  process.stderr.write(`${errorText(err)}\n`);
   process.exit(1);
 });

@@ -3,6 +3,7 @@
 // them) and also suites of their own (DESIGN.md §8: `npm run bench -- ingest`). A shared part runs
 // once per process; the second suite to ask gets the same JSON and no duplicate rows.
 import type { SuiteContext, SuiteOutput } from './report.js';
+import { errorText } from './errors.js';
 
 export type Part = (ctx: SuiteContext) => Promise<SuiteOutput>;
 /** What runParts accepts: synchronous parts (the codec ones) as well as async ones. */
@@ -19,7 +20,7 @@ export async function runParts(suite: string, parts: Record<string, AnyPart>, ct
       out.rows.push(...part.rows);
       out.failures.push(...part.failures);
     } catch (err) {
-      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const message = errorText(err);
       ctx.progress(`${suite}.${name}: failed: ${message}`);
       out.json[name] = { error: message };
       out.failures.push(`${suite}.${name}: ${message}`);
@@ -42,7 +43,7 @@ export function sharedPart(run: Part): Part {
     try {
       return { json: (await first).json, rows: [], failures: [] };
     } catch (err) {
-      return { json: { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, rows: [], failures: [] };
+      return { json: { error: errorText(err) }, rows: [], failures: [] };
     }
   };
 }
@@ -52,7 +53,7 @@ export async function runSharedAsSuite(suite: string, part: Part, ctx: SuiteCont
   try {
     return await part(ctx);
   } catch (err) {
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const message = errorText(err);
     ctx.progress(`${suite}: failed: ${message}`);
     return { json: { error: message }, rows: [], failures: [`${suite}: ${message}`] };
   }
