@@ -134,6 +134,26 @@ describe('telemetry generator', () => {
     expect(drops).toBeGreaterThan(100);
   });
 
+  it("'ms' precision: whole-ms observations and µs loop statistics from the same stream as 'ns'", () => {
+    const ms = collect({ fromMs: FROM_MS, points: 2000, seed: 3, batchSteps: 500, precision: 'ms' });
+    const ns = collect({ fromMs: FROM_MS, points: 2000, seed: 3, batchSteps: 500, precision: 'ns' });
+    const idx = (name: string, labels: Record<string, string> = {}) => catalog.findIndex((s) => key(s) === key({ name, labels }));
+    const near = (v: number, scale: number) => Math.abs(v * scale - Math.round(v * scale)) < 1e-3;
+    const sum = idx('http_request_duration_seconds_sum', { method: 'GET', route: '/api/items' });
+    const mean = idx('nodejs_eventloop_lag_mean_seconds');
+    // A _sum of whole-ms observations is a multiple of 1 ms (up to float accumulation); ns sums are not.
+    expect(ms.rows.every((r) => near(r[sum], 1e3))).toBe(true);
+    expect(ns.rows.filter((r) => near(r[sum], 1e3)).length).toBeLessThan(ns.rows.length / 10);
+    expect(ms.rows.every((r) => near(r[mean], 1e6))).toBe(true);
+    expect(ns.rows.filter((r) => near(r[mean], 1e6)).length).toBeLessThan(ns.rows.length / 10);
+    // Counts, memory and CPU do not depend on the profile: the request stream is the same.
+    for (const name of ['http_request_duration_seconds_count', 'nodejs_heap_size_used_bytes', 'process_cpu_user_seconds_total']) {
+      const i = name.endsWith('_count') ? idx(name, { method: 'GET', route: '/api/items' }) : idx(name);
+      expect(ms.rows.map((r) => r[i]), name).toEqual(ns.rows.map((r) => r[i]));
+    }
+    expect(() => [...generateTelemetry({ fromMs: FROM_MS, points: 1, seed: 1, precision: 'us' as 'ms' })]).toThrow(RangeError);
+  });
+
   it('has no constant series beyond what a real service has', () => {
     const constant = catalog.filter((_, i) => days3.rows.every((r) => r[i] === days3.rows[0][i])).map((s) => key(s));
     // Always constant: max fds, version info. The rest are buckets no observation ever reaches
@@ -185,6 +205,7 @@ describe('npm run bench -- metrics --quick (built CLI)', () => {
     const m = report.metrics;
     for (const [part, keys] of Object.entries({
       standard: ['diskBytesPerPoint', 'dataBytesPerPoint', 'points', 'series', 'blocks', 'seconds'],
+      standardNs: ['diskBytesPerPoint', 'dataBytesPerPoint', 'points'],
       nab: ['medianDataBytesPerPoint'],
       ingest: ['pointsPerSec', 'eventLoopP99Ms', 'flushes', 'flushP99Ms'],
       query: ['rawSeries7dMs', 'agg200Series24hMs', 'daily365dMs'],
@@ -193,6 +214,9 @@ describe('npm run bench -- metrics --quick (built CLI)', () => {
       for (const k of keys) expect(typeof m[part]?.[k], `metrics.${part}.${k}`).toBe('number');
     }
     expect(m.standard.points).toBe(200 * 2160);
+    expect([m.standard.precision, m.standardNs.precision]).toEqual(['ms', 'ns']);
+    // Same stream, coarser durations: the ms profile can only be smaller.
+    expect(m.standard.dataBytesPerPoint).toBeLessThan(m.standardNs.dataBytesPerPoint);
     expect(m.standard.diskBytesPerPoint).toBeGreaterThan(0);
     expect(m.nab.files.every((f: { roundTrip: string }) => f.roundTrip === 'bit-exact')).toBe(true);
     expect(m.query.aggSeries).toBe(200);

@@ -8,11 +8,21 @@
 // few days (counters reset to zero, as after a deploy). Constant series are only those a real
 // service has (start time between restarts, max fds, version info).
 //
+// Two precision profiles (`precision`), same request stream:
+// - 'ms' (the standard workload of issue #3: "realistic precision such as bytes, %, ms latencies"):
+//   the app times requests, queries, jobs and GC pauses with millisecond clocks (Date.now() deltas,
+//   as hand-written Express/Hono middleware does), so every observation is a whole number of ms, and
+//   its event-loop exporter prints delay statistics in ms with 3 decimals (µs).
+// - 'ns' (prom-client's own startTimer()): observations carry hrtime's nanoseconds, so histogram
+//   _sum counters are ~30 bits of noise per scrape, and event-loop mean/stddev are full doubles.
+//   Reported by the bench next to the standard number (metrics.standardNs), never instead of it.
+//
 // More than 200 series = more instances of the same service (label `instance`), each with its own
 // load share; a count that is not a multiple of 200 truncates the last instance.
 import { Prng } from './prng.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
+export type TelemetryPrecision = 'ms' | 'ns';
 
 export interface TelemetrySeries {
   name: string;
@@ -40,6 +50,8 @@ export interface TelemetryOptions {
    * interval writes them). A real Prometheus scrape lands a few ms off; this makes that measurable.
    */
   jitterMs?: number;
+  /** Duration precision profile (see the top of this file); default 'ns'. */
+  precision?: TelemetryPrecision;
 }
 
 /** `steps` scrapes: `values` is row-major, `values[s * series + i]` = series i at `tsMs[s]`. */
@@ -203,9 +215,14 @@ function lognormal(p: Prng, median: number, sigma: number): number {
   return median * Math.exp(sigma * p.normal());
 }
 
-/** A duration as prom-client prints it: measured in ns by hrtime, reported in seconds. */
-function secondsFromNs(ns: number): number {
-  return Math.round(ns) / 1e9;
+/** A measured duration in seconds: hrtime's whole ns ('ns') or a ms clock's whole ms ('ms'). */
+function measuredSeconds(ns: number, precision: TelemetryPrecision): number {
+  return precision === 'ns' ? Math.round(ns) / 1e9 : Math.round(ns / 1e6) / 1e3;
+}
+
+/** An event-loop statistic computed exactly from the histogram: full double ('ns') or µs ('ms'). */
+function statSeconds(ns: number, precision: TelemetryPrecision): number {
+  return precision === 'ns' ? ns / 1e9 : Math.round(ns / 1e3) / 1e6;
 }
 
 /** What Node's HDR histogram reports for a value in ns (3 significant digits: highest equivalent value). */
@@ -249,6 +266,7 @@ class ServiceSim {
 
   constructor(
     private readonly p: Prng,
+    private readonly precision: TelemetryPrecision,
     instanceIndex: number,
     startMs: number,
   ) {
@@ -279,6 +297,10 @@ class ServiceSim {
     this.jobsProcessed.fill(0);
     this.cacheHits = 0;
     this.cacheMisses = 0;
+  }
+
+  private seconds(ns: number): number {
+    return measuredSeconds(ns, this.precision);
   }
 
   /** Load factor: day/week cycle (peak mid-afternoon UTC, quieter weekends), AR(1) noise, rare spikes. */
@@ -318,7 +340,7 @@ class ServiceSim {
         if (r === 0 || (r === 1 && p.float() < 0.15)) {
           // items list always queries; item by id only on a cache miss
           const q = lognormal(p, r === 0 ? 4 : 1.2, 0.6) * dbSlow / 1000;
-          this.dbHist[0].observe(secondsFromNs(q * 1e9));
+          this.dbHist[0].observe(this.seconds(q * 1e9));
           latency += q;
           dbBusySec += q;
           if (r === 1) {
@@ -338,19 +360,19 @@ class ServiceSim {
           for (let h = 0; h < CLIENT_HOSTS.length; h++) {
             const c = lognormal(p, h === 0 ? 160 : 22, 0.45) / 1000;
             const failed = p.float() < 0.003;
-            this.clientHist[h].observe(secondsFromNs(c * 1e9));
+            this.clientHist[h].observe(this.seconds(c * 1e9));
             this.clientRequests[h * 2 + (failed ? 1 : 0)]++;
             latency += c;
           }
           for (let k = 0; k < 2; k++) {
             const q = lognormal(p, 2.2, 0.5) * dbSlow / 1000;
-            this.dbHist[1].observe(secondsFromNs(q * 1e9));
+            this.dbHist[1].observe(this.seconds(q * 1e9));
             latency += q;
             dbBusySec += q;
           }
           if (status === '201') orders++;
         }
-        this.httpHist[r].observe(secondsFromNs(latency * 1e9));
+        this.httpHist[r].observe(this.seconds(latency * 1e9));
         this.requests[reqIndex + s]++;
         busySec += latency;
         allocBytes += Math.round(route.allocBytes * (0.5 + p.float()));
@@ -364,7 +386,7 @@ class ServiceSim {
     for (let q = 0; q < QUEUES.length; q++) {
       for (let j = 0; j < jobs[q]; j++) {
         const d = q === 0 ? lognormal(p, 0.35, 0.5) : lognormal(p, 12, 0.4) * dbSlow;
-        this.jobHist[q].observe(secondsFromNs(d * 1e9));
+        this.jobHist[q].observe(this.seconds(d * 1e9));
         this.jobsProcessed[q * 2 + (p.float() < 0.01 ? 1 : 0)]++;
         allocBytes += q === 0 ? 40_000 : 6 * MB;
       }
@@ -377,15 +399,15 @@ class ServiceSim {
     while (this.youngBytes >= 16 * MB) {
       this.youngBytes -= 16 * MB;
       const pause = lognormal(p, 1.3e-3, 0.45);
-      this.gcHist[0].observe(secondsFromNs(pause * 1e9));
+      this.gcHist[0].observe(this.seconds(pause * 1e9));
       maxPauseNs = Math.max(maxPauseNs, pause * 1e9);
       this.oldBytes += Math.round(16 * MB * (0.01 + 0.04 * p.float()));
     }
     if (this.oldBytes >= this.oldLimitBytes) {
       const steps = p.int(2, 6);
-      for (let i = 0; i < steps; i++) this.gcHist[2].observe(secondsFromNs(lognormal(p, 3e-3, 0.5) * 1e9));
+      for (let i = 0; i < steps; i++) this.gcHist[2].observe(this.seconds(lognormal(p, 3e-3, 0.5) * 1e9));
       const pause = lognormal(p, 28e-3, 0.35) * (this.oldLiveBytes / (30 * MB));
-      this.gcHist[1].observe(secondsFromNs(pause * 1e9));
+      this.gcHist[1].observe(this.seconds(pause * 1e9));
       maxPauseNs = Math.max(maxPauseNs, pause * 1e9);
       this.oldLiveBytes = Math.max(22 * MB, this.oldLiveBytes + Math.round(p.normal() * 300_000 + 60_000));
       this.oldBytes = this.oldLiveBytes + p.int(0, 1 * MB);
@@ -437,11 +459,13 @@ class ServiceSim {
     out[o++] = (this.rssPages + 20_480 + Math.round(this.oldBytes / 65_536)) * 4096; // VmData: heap reservations on top
     out[o++] = 21 + sockets + this.dbOpen + (p.float() < 0.1 ? 1 : 0);
     out[o++] = 1_048_576;
-    out[o++] = secondsFromNs(lognormal(p, 420e3, 0.6) * (0.6 + 0.4 * load) + maxPauseNs * p.float() * 0.2);
+    // setImmediate lag: hrtime ns ('ns'), or ms with 3 decimals like the other loop statistics ('ms').
+    const lagNs = lognormal(p, 420e3, 0.6) * (0.6 + 0.4 * load) + maxPauseNs * p.float() * 0.2;
+    out[o++] = this.precision === 'ns' ? this.seconds(lagNs) : statSeconds(lagNs, 'ms');
     out[o++] = hdrNs(minNs) / 1e9;
     out[o++] = hdrNs(maxNs) / 1e9;
-    out[o++] = meanNs / 1e9; // mean and stddev are computed exactly, not quantized
-    out[o++] = stddevNs / 1e9;
+    out[o++] = statSeconds(meanNs, this.precision); // mean and stddev are computed, not HDR-quantized
+    out[o++] = statSeconds(stddevNs, this.precision);
     out[o++] = hdrNs(p50Ns) / 1e9;
     out[o++] = hdrNs(p90Ns) / 1e9;
     out[o++] = hdrNs(p99Ns) / 1e9;
@@ -507,12 +531,14 @@ export function* generateTelemetry(options: TelemetryOptions): Generator<Telemet
   const stepMs = options.stepMs ?? TELEMETRY_STEP_MS;
   const batchSteps = options.batchSteps ?? 64;
   const jitterMs = options.jitterMs ?? 0;
+  const precision = options.precision ?? 'ns';
+  if (precision !== 'ms' && precision !== 'ns') throw new RangeError(`telemetry: precision must be 'ms' or 'ns', got ${String(precision)}`);
   if (!(stepMs > 0) || !Number.isInteger(options.points) || options.points < 0 || !(batchSteps >= 1)) {
     throw new RangeError('telemetry: stepMs must be > 0, points a non-negative integer, batchSteps >= 1');
   }
   const p = new Prng(options.seed);
   const instances = Math.ceil(series / SERIES_PER_INSTANCE);
-  const sims = Array.from({ length: instances }, (_, k) => new ServiceSim(p, k, options.fromMs));
+  const sims = Array.from({ length: instances }, (_, k) => new ServiceSim(p, precision, k, options.fromMs));
   const row = new Float64Array(instances * SERIES_PER_INSTANCE);
   const dtSec = stepMs / 1000;
   for (let first = 0; first < options.points; first += batchSteps) {

@@ -3,7 +3,7 @@
 // then flush + checkpoint + compactNow. Built once per bench process: the metrics suite measures
 // its bytes, the query suite queries it (reopening the directory) instead of building it again.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { generateTelemetry, telemetryCatalog, TELEMETRY_STEP_MS, type TelemetrySeries } from '../gen/telemetry.js';
+import { generateTelemetry, telemetryCatalog, TELEMETRY_STEP_MS, type TelemetryPrecision, type TelemetrySeries } from '../gen/telemetry.js';
 import { openBenchStore, writeWithBackpressure, type WriteCounters } from './bench-store.js';
 import { dirBytes, topLevelBytes } from './disk.js';
 import type { SuiteContext } from './report.js';
@@ -18,6 +18,8 @@ const SCRAPES_PER_WRITE = 16;
 
 export interface StandardDataset {
   dataDir: string;
+  /** 'ms' = the standard workload; 'ns' = the same stream at prom-client's hrtime precision. */
+  precision: TelemetryPrecision;
   catalog: TelemetrySeries[];
   fromMs: number;
   /** Timestamp of the last scrape (inclusive). */
@@ -43,23 +45,24 @@ export interface StandardDataset {
   };
 }
 
-let cached: StandardDataset | undefined;
+const cached = new Map<TelemetryPrecision, StandardDataset>();
 
 /**
  * The dataset's timestamps end at the last UTC midnight, so they are "recent" (inside the default raw
  * retention), while the layout (days, segments) is the same on every run. Values depend on the seed only.
  */
-export async function standardDataset(ctx: SuiteContext): Promise<StandardDataset> {
-  if (cached) return cached;
+export async function standardDataset(ctx: SuiteContext, precision: TelemetryPrecision = 'ms'): Promise<StandardDataset> {
+  const hit = cached.get(precision);
+  if (hit) return hit;
   const series = 200;
   const pointsPerSeries = ctx.quick ? 2_160 : 60_480; // quick: 6 h
   const stepMs = TELEMETRY_STEP_MS;
   const endMs = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const fromMs = endMs - pointsPerSeries * stepMs;
   const catalog = telemetryCatalog(series);
-  const dataDir = makeTempDir('standard');
+  const dataDir = makeTempDir(`standard-${precision}`);
   const points = series * pointsPerSeries;
-  ctx.progress(`standard dataset: ${series} series x ${pointsPerSeries.toLocaleString('en-US')} points (${(points / 1e6).toFixed(1)} M) into ${dataDir}`);
+  ctx.progress(`standard dataset (${precision}): ${series} series x ${pointsPerSeries.toLocaleString('en-US')} points (${(points / 1e6).toFixed(1)} M) into ${dataDir}`);
 
   const store = await openBenchStore(dataDir);
   let closed = false;
@@ -71,13 +74,13 @@ export async function standardDataset(ctx: SuiteContext): Promise<StandardDatase
     const counters: WriteCounters = { points: 0, backpressure: 0 };
     const t0 = performance.now();
     let nextReport = t0 + 5_000;
-    for (const batch of generateTelemetry({ series, fromMs, stepMs, points: pointsPerSeries, seed: STANDARD_SEED, batchSteps: SCRAPES_PER_WRITE })) {
+    for (const batch of generateTelemetry({ series, fromMs, stepMs, points: pointsPerSeries, seed: STANDARD_SEED, batchSteps: SCRAPES_PER_WRITE, precision })) {
       await writeWithBackpressure(store, batchPoints(catalog, batch), counters);
       // One loop turn per batch: the engine's sealed blocks come back from the pool on this thread.
       await nextTurn();
       if (performance.now() > nextReport) {
         nextReport += 5_000;
-        ctx.progress(`standard dataset: ${(counters.points / 1e6).toFixed(1)} M points written`);
+        ctx.progress(`standard dataset (${precision}): ${(counters.points / 1e6).toFixed(1)} M points written`);
       }
     }
     const t1 = performance.now();
@@ -93,8 +96,9 @@ export async function standardDataset(ctx: SuiteContext): Promise<StandardDatase
     await store.close();
     closed = true;
     const walkClosed = dirBytes(path.join(dataDir, 'metrics'));
-    cached = {
+    const ds: StandardDataset = {
       dataDir,
+      precision,
       catalog,
       fromMs,
       toMs: fromMs + (pointsPerSeries - 1) * stepMs,
@@ -114,8 +118,9 @@ export async function standardDataset(ctx: SuiteContext): Promise<StandardDatase
         metricsDirBytesClosed: walkClosed.bytes,
       },
     };
-    ctx.progress(`standard dataset: written in ${cached.build.writeSeconds.toFixed(1)} s, checkpoint ${cached.build.checkpointSeconds.toFixed(1)} s, compaction ${cached.build.compactSeconds.toFixed(1)} s`);
-    return cached;
+    cached.set(precision, ds);
+    ctx.progress(`standard dataset (${precision}): written in ${ds.build.writeSeconds.toFixed(1)} s, checkpoint ${ds.build.checkpointSeconds.toFixed(1)} s, compaction ${ds.build.compactSeconds.toFixed(1)} s`);
+    return ds;
   } finally {
     if (!closed) await store.close();
   }

@@ -6,12 +6,13 @@ import type { Suite } from '../lib/report.js';
 import { ingestPart } from './ingest.js';
 import { runMetricsMemory } from './metrics-memory.js';
 import { runMetricsNab } from './metrics-nab.js';
-import { runMetricsStandard } from './metrics-standard.js';
+import { runMetricsStandard, runMetricsStandardNs } from './metrics-standard.js';
 import { queryPart } from './query.js';
 
 // standard first: query reuses its data directory instead of building the dataset again.
 const PARTS: Record<string, Part> = {
   standard: runMetricsStandard,
+  standardNs: runMetricsStandardNs,
   nab: runMetricsNab,
   query: queryPart,
   ingest: ingestPart,
