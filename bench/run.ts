@@ -7,6 +7,7 @@ import { UserError, errorText } from './lib/errors.js';
 import { measureMetricsCsv, metricsCsvRows } from './lib/metrics-csv.js';
 import { formatTable, type Suite, type SummaryRow } from './lib/report.js';
 import { SUITES } from './suites/index.js';
+import { checkLogsFiles } from './suites/logs-files.js';
 
 /** Suites DESIGN.md §8 names that later issues add; asking for one early gets a clear message. */
 const PLANNED = ['metrics', 'logs', 'traces', 'ingest', 'query'];
@@ -61,13 +62,15 @@ async function main(args: BenchArgs): Promise<number> {
     return 0;
   }
   const selected = selectSuites(args.selectors);
+  // An unreadable --logs-file is the user's mistake: one error line, before minutes of other work.
+  if (args.logsFiles) checkLogsFiles(args.logsFiles);
   const dataRoot = args.dataRoot ?? defaultDataRoot();
   const json: Record<string, unknown> = {};
   const rows: SummaryRow[] = [];
   const failures: string[] = [];
   for (const { suite, parts } of selected) {
     progress(`suite ${suite.name}${parts ? ` (${[...parts].join(', ')})` : ''}`);
-    const out = await suite.run({ dataRoot, parts, quick: args.quick, progress });
+    const out = await suite.run({ dataRoot, parts, quick: args.quick, progress, ...(args.logsFiles ? { logsFiles: args.logsFiles } : {}) });
     json[suite.name] = out.json;
     rows.push(...out.rows);
     failures.push(...out.failures);

@@ -11,11 +11,23 @@ import type {
   Labels, LatestPoint, Matchers, MetricMeta, MetricsOptions, MetricsStats, QueryOptions, QueryResult,
   RetentionOptions, RetentionReport, WritePoint, BackupReport,
 } from './metrics/types.js';
+import { LogsEngine, type LogsEngineOptions } from './logs/engine.js';
+import { DEFAULT_LOGS_RETENTION, type ResolvedLogsRetention } from './logs/retention.js';
+import type { LogCompactionReport } from './logs/compaction.js';
+import type {
+  LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsRetentionOptions, LogsRetentionReport, LogsStats,
+} from './logs/types.js';
+
+/** Retention of every signal: the metrics tiers at the top level, logs under `logs`. */
+export interface StoreRetentionOptions extends RetentionOptions {
+  logs?: LogsRetentionOptions;
+}
 
 export interface TimelessOptions {
   dataDir: string;
   metrics?: MetricsOptions;
-  retention?: RetentionOptions;
+  logs?: LogsEngineOptions;
+  retention?: StoreRetentionOptions;
   /** Pool options (the store creates and owns the pool) or a pool to share (the caller closes it). */
   pool?: { threads?: number } | Pool;
 }
@@ -37,13 +49,36 @@ export interface TimelessMetrics {
   checkpoint(): Promise<void>;
 }
 
+export interface TimelessLogs {
+  /** Stores one entry: synchronous, typed LogsError on bad input (nothing stored then); durable after flush(). */
+  write(entry: LogInput): void;
+  /** All or nothing: a bad entry rejects the whole batch. */
+  writeBatch(entries: LogInput[]): void;
+  /** Resolves after the WAL is fdatasynced (every entry written before is durable). */
+  flush(): Promise<void>;
+  query(q?: LogQuery): Promise<LogQueryResult>;
+  count(q?: LogQuery | LogFilter): Promise<LogCountResult>;
+  /** Every page of the query, following cursors. */
+  stream(q?: LogQuery): AsyncGenerator<LogQueryResult>;
+  /** Attribute and resource keys seen. */
+  fields(): string[];
+  fieldValues(key: string, opts?: { limit?: number }): Promise<string[]>;
+  /** Live tail; returns the unsubscribe function. */
+  subscribe(filter: LogFilter, onEntry: (entry: LogEntry) => void): () => void;
+  stats(): Promise<LogsStats>;
+  compactNow(): Promise<LogCompactionReport>;
+  /** Seals the hot tail into blocks now (normally every sealIntervalMs). */
+  sealNow(): Promise<void>;
+}
+
 export interface TimelessRetention {
   /** Runs retention now (nowMs for tests: ages are measured from it). */
-  runNow(nowMs?: number): Promise<{ metrics: RetentionReport }>;
+  runNow(nowMs?: number): Promise<{ metrics: RetentionReport; logs: LogsRetentionReport }>;
 }
 
 export interface TimelessStats {
   metrics: MetricsStats;
+  logs: LogsStats;
 }
 
 function isPool(p: unknown): p is Pool {
@@ -57,8 +92,11 @@ function backupName(d = new Date()): string {
 export class Timeless {
   readonly dataDir: string;
   readonly metrics: TimelessMetrics;
+  readonly logs: TimelessLogs;
   readonly retention: TimelessRetention;
   private readonly engine: MetricsEngine;
+  private readonly logsEngine: LogsEngine;
+  private readonly logsRetention: ResolvedLogsRetention;
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly lock: DirLock;
@@ -66,9 +104,19 @@ export class Timeless {
   private retentionTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | null = null;
 
-  private constructor(dataDir: string, engine: MetricsEngine, pool: Pool, ownsPool: boolean, lock: DirLock, retention: RetentionOptions) {
+  private constructor(
+    dataDir: string,
+    engine: MetricsEngine,
+    logsEngine: LogsEngine,
+    pool: Pool,
+    ownsPool: boolean,
+    lock: DirLock,
+    retention: StoreRetentionOptions,
+  ) {
     this.dataDir = dataDir;
     this.engine = engine;
+    this.logsEngine = logsEngine;
+    this.logsRetention = resolveLogsRetention(retention);
     this.pool = pool;
     this.ownsPool = ownsPool;
     this.lock = lock;
@@ -94,14 +142,34 @@ export class Timeless {
       compactNow: () => e.compactNow(),
       checkpoint: () => e.checkpoint(),
     };
+    const l = logsEngine;
+    this.logs = {
+      write: (entry) => l.write(entry),
+      writeBatch: (entries) => l.writeBatch(entries),
+      flush: () => l.flush(),
+      query: (q) => l.query(q),
+      count: (q) => l.count(q),
+      stream: (q) => l.stream(q),
+      fields: () => l.fields(),
+      fieldValues: (key, opts) => l.fieldValues(key, opts),
+      subscribe: (filter, onEntry) => l.subscribe(filter, onEntry),
+      stats: () => l.stats(),
+      compactNow: () => l.compactNow(),
+      sealNow: () => l.sealNow(),
+    };
     this.retention = {
-      runNow: async (nowMs?: number) => ({ metrics: await e.runRetention(this.retentionOpts, nowMs ?? Date.now()) }),
+      runNow: async (nowMs?: number) => {
+        const now = nowMs ?? Date.now();
+        const [metrics, logs] = await Promise.all([e.runRetention(this.retentionOpts, now), l.runRetention(this.logsRetention, now)]);
+        return { metrics, logs };
+      },
     };
     const intervalSec = retention.intervalSec ?? 3600;
     if (intervalSec > 0) {
       this.retentionTimer = setInterval(() => {
-        if (e.isClosed) return;
-        e.runRetention(this.retentionOpts).catch((err) => console.warn(`timeless: retention failed: ${(err as Error).message}`));
+        const warn = (err: unknown) => console.warn(`timeless: retention failed: ${(err as Error).message}`);
+        if (!e.isClosed) e.runRetention(this.retentionOpts).catch(warn);
+        if (!l.isClosed) l.runRetention(this.logsRetention).catch(warn);
       }, intervalSec * 1000);
       this.retentionTimer.unref();
     }
@@ -119,13 +187,21 @@ export class Timeless {
         throw new RangeError(`timeless: retention.${k} must be a non-negative number of seconds, got ${String(v)}`);
       }
     }
+    const logsRetention = resolveLogsRetention(retention);
     const lock = acquireDirLock(dataDir);
     let pool: Pool | undefined;
     const ownsPool = !isPool(options.pool);
     try {
       pool = isPool(options.pool) ? options.pool : createPool(options.pool ?? {});
       const engine = await MetricsEngine.open({ root: path.join(dataDir, 'metrics'), pool, options: options.metrics });
-      return new Timeless(dataDir, engine, pool, ownsPool, lock, retention);
+      let logsEngine: LogsEngine;
+      try {
+        logsEngine = await LogsEngine.open({ root: path.join(dataDir, 'logs'), pool, options: options.logs, retentionMaxBytes: logsRetention.maxBytes });
+      } catch (err) {
+        await engine.close().catch(() => undefined);
+        throw err;
+      }
+      return new Timeless(dataDir, engine, logsEngine, pool, ownsPool, lock, retention);
     } catch (err) {
       if (ownsPool) await pool?.close().catch(() => undefined);
       lock.release();
@@ -135,11 +211,12 @@ export class Timeless {
 
   /** Durable: resolves after every engine's WAL is on disk. */
   async flush(): Promise<void> {
-    await this.engine.flush();
+    await Promise.all([this.engine.flush(), this.logsEngine.flush()]);
   }
 
   async stats(): Promise<TimelessStats> {
-    return { metrics: await this.engine.stats() };
+    const [metrics, logs] = await Promise.all([this.engine.stats(), this.logsEngine.stats()]);
+    return { metrics, logs };
   }
 
   /**
@@ -149,7 +226,9 @@ export class Timeless {
   async backup(targetDir?: string): Promise<BackupReport> {
     const target = path.resolve(targetDir ?? path.join(this.dataDir, 'backups', backupName()));
     if (target === this.dataDir) throw new MetricsError('INVALID_VALUE', 'backup target is the data directory itself; choose another directory');
-    return this.engine.backup(target);
+    const metrics = await this.engine.backup(target);
+    const logs = await this.logsEngine.backup(target);
+    return { path: target, files: metrics.files + logs.files, bytes: metrics.bytes + logs.bytes };
   }
 
   /** Flushes, closes the engines, releases the lock, and closes the pool if the store created it. */
@@ -158,7 +237,8 @@ export class Timeless {
     this.closing = (async () => {
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       try {
-        await this.engine.close();
+        const results = await Promise.allSettled([this.engine.close(), this.logsEngine.close()]);
+        for (const r of results) if (r.status === 'rejected') throw r.reason;
       } finally {
         if (this.ownsPool) await this.pool.close().catch(() => undefined);
         this.lock.release();
@@ -166,4 +246,16 @@ export class Timeless {
     })();
     return this.closing;
   }
+}
+
+function resolveLogsRetention(r: StoreRetentionOptions): ResolvedLogsRetention {
+  const l = r.logs ?? {};
+  if (l === null || typeof l !== 'object') throw new TypeError('timeless: retention.logs must be an object { maxAgeSec?, maxBytes? }');
+  for (const k of ['maxAgeSec', 'maxBytes'] as const) {
+    const v = l[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new RangeError(`timeless: retention.logs.${k} must be a non-negative number, got ${String(v)}`);
+    }
+  }
+  return { maxAgeSec: l.maxAgeSec ?? DEFAULT_LOGS_RETENTION.maxAgeSec, maxBytes: l.maxBytes ?? DEFAULT_LOGS_RETENTION.maxBytes };
 }

@@ -32,6 +32,8 @@ export interface SuiteContext {
   parts: ReadonlySet<string> | null;
   /** Smaller workloads for a fast smoke run (numbers are then not comparable to targets). */
   quick: boolean;
+  /** `--logs-file` arguments (the logs suite's `files` part). */
+  logsFiles?: readonly string[];
   progress(message: string): void;
 }
 

@@ -2,7 +2,8 @@
 import type { Suite } from '../lib/report.js';
 import { codecSuite } from './codec.js';
 import { ingestSuite } from './ingest.js';
+import { logsSuite } from './logs.js';
 import { metricsSuite } from './metrics.js';
 import { querySuite } from './query.js';
 
-export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite];
+export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite];

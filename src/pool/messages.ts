@@ -7,6 +7,8 @@ import type {
   BlocksOutput, CompactInput, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
 } from '../metrics/block-tasks.js';
 import type { IndexCheckpointResult } from '../metrics/index-checkpoint.js';
+import type { CompactLogBlocksInput, CompactLogBlocksOutput, SealLogBlockInput, SealedLogBlock } from '../logs/block-tasks.js';
+import type { ReadLogBlocksInput, ReadLogBlocksOutput } from '../logs/query/read-blocks.js';
 
 export type { LzLevel };
 export type SeriesValueCodec = NonNullable<SeriesEncodeOptions['values']>;
@@ -23,7 +25,11 @@ export type PoolTask =
   | { type: 'readSeries'; input: ReadInput }
   | { type: 'compactBlocks'; input: CompactInput }
   | { type: 'copyFiles'; copies: CopySpec[] }
-  | { type: 'checkpointIndex'; file: string };
+  | { type: 'checkpointIndex'; file: string }
+  // Logs engine block work (src/logs/block-tasks.ts, src/logs/query/read-blocks.ts).
+  | { type: 'sealLogBlock'; input: SealLogBlockInput }
+  | { type: 'readLogBlocks'; input: ReadLogBlocksInput }
+  | { type: 'compactLogBlocks'; input: CompactLogBlocksInput };
 
 export type PoolTaskType = PoolTask['type'];
 
@@ -45,6 +51,9 @@ export interface PoolTaskResults {
   compactBlocks: CompactOutput;
   copyFiles: number;
   checkpointIndex: IndexCheckpointResult;
+  sealLogBlock: SealedLogBlock;
+  readLogBlocks: ReadLogBlocksOutput;
+  compactLogBlocks: CompactLogBlocksOutput;
 }
 
 /**

@@ -16,6 +16,8 @@ import type {
   BlocksOutput, CompactInput, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
 } from '../metrics/block-tasks.js';
 import type { IndexCheckpointResult } from '../metrics/index-checkpoint.js';
+import type { CompactLogBlocksInput, CompactLogBlocksOutput, SealLogBlockInput, SealedLogBlock } from '../logs/block-tasks.js';
+import type { ReadLogBlocksInput, ReadLogBlocksOutput } from '../logs/query/read-blocks.js';
 import { packageRoot } from '../codec/wasm.js';
 import type {
   DecodedSeries,
@@ -53,6 +55,10 @@ export interface Pool {
   copyFiles(copies: CopySpec[]): Promise<number>;
   /** PASSIVE checkpoint of an SQLite database from a worker's own short-lived connection. */
   checkpointIndex(file: string): Promise<IndexCheckpointResult>;
+  // Logs block work (src/logs/block-tasks.ts, src/logs/query/read-blocks.ts). `records` is transferred.
+  sealLogBlock(input: SealLogBlockInput): Promise<SealedLogBlock>;
+  readLogBlocks(input: ReadLogBlocksInput): Promise<ReadLogBlocksOutput>;
+  compactLogBlocks(input: CompactLogBlocksInput): Promise<CompactLogBlocksOutput>;
   /** Destroys the pool: running tasks are rejected and every thread is stopped. */
   close(): Promise<void>;
 }
@@ -156,6 +162,16 @@ export function createPool(options: PoolOptions = {}): Pool {
     },
     checkpointIndex(file) {
       return run({ type: 'checkpointIndex', file }, []);
+    },
+    sealLogBlock(input) {
+      const records = ownedView(input.records);
+      return run({ type: 'sealLogBlock', input: { ...input, records } }, [records]);
+    },
+    readLogBlocks(input) {
+      return run({ type: 'readLogBlocks', input }, []);
+    },
+    compactLogBlocks(input) {
+      return run({ type: 'compactLogBlocks', input }, []);
     },
     async close() {
       if (closed) return;

@@ -9,6 +9,8 @@ import { crc32c } from '../codec/crc32c.js';
 import { StorageError } from '../storage/errors.js';
 import { compactBlocks, copyFiles, readSeries, sealBlocks, writeBlocks } from '../metrics/block-tasks.js';
 import { checkpointIndex } from '../metrics/index-checkpoint.js';
+import { compactLogBlocks, sealLogBlock, transferablesOf } from '../logs/block-tasks.js';
+import { readLogBlocks } from '../logs/query/read-blocks.js';
 import { ownedView, type PoolTask, type PoolResponse, type SerializedError } from './messages.js';
 
 export default function runTask(task: PoolTask): unknown {
@@ -50,6 +52,21 @@ export default function runTask(task: PoolTask): unknown {
         return { ok: true, value: copyFiles(task.copies) } satisfies PoolResponse;
       case 'checkpointIndex':
         return { ok: true, value: checkpointIndex(task.file) } satisfies PoolResponse;
+      case 'sealLogBlock': {
+        const out = sealLogBlock(task.input);
+        const framed = ownedView(out.framed);
+        return reply({ ...out, framed }, transferablesOf([out], [framed]));
+      }
+      case 'readLogBlocks': {
+        const out = readLogBlocks(task.input);
+        const records = ownedView(out.records);
+        return reply({ ...out, records }, [records.buffer as ArrayBuffer]);
+      }
+      case 'compactLogBlocks': {
+        const out = compactLogBlocks(task.input);
+        const bytes = ownedView(out.bytes);
+        return reply({ ...out, bytes }, transferablesOf(out.blocks, [bytes]));
+      }
       default: {
         const unknownType = (task as { type?: unknown }).type;
         return { ok: false, error: { kind: 'other', name: 'Error', message: `unknown pool task type ${String(unknownType)}` } };

@@ -1,0 +1,510 @@
+// Attributes, columnar by key. An entry's categorical part goes into its row signature
+// (signature.ts): its shape (the ordered list of its keys, a per-block dictionary, so key order
+// round-trips and presence is implied) and, per value, a type tag plus the template id of string
+// values. Each key keeps only value streams:
+//   ints   varint(zigzag(v))                       safe integers with |v| < 2^52
+//   decs   varint(zigzag(mantissa) * 16 + scale)   numbers that are exactly mantissa / 10^scale
+//   f64s   8 bytes LE                              every other finite number
+// Values that are a piece of the entry's own message ("GET /api/items/42 200 3.1ms" carries the
+// url.path, status and duration_ms attributes) are stored as references to the message's variables,
+// entirely in the signature. String values (and arrays/objects as JSON text) are string-column instances (string-columns.ts).
+// Values follow JSON semantics, exactly as the entry record (JSON text) keeps them: non-finite
+// numbers are null, -0 is 0, undefined/function/symbol values drop their key, toJSON is honoured.
+// Keys are stored as JSON string literals (a lone surrogate survives, as in JSON).
+import { CodecError } from '../../codec/errors.js';
+import type { AttrValue, Attributes } from '../types.js';
+import { ByteReader, ByteWriter, corrupt, unzigzag, zigzag } from './bytes.js';
+import type { SignatureEncoder } from './signature.js';
+import type { CachedInstance, StringColumnsDecoder, StringColumnsEncoder } from './string-columns.js';
+import { VT_DEC, VT_INT, type VarSink } from './templates.js';
+
+export const TAG_STR = 0;
+export const TAG_INT = 1;
+export const TAG_DEC = 2;
+export const TAG_F64 = 3;
+export const TAG_TRUE = 4;
+export const TAG_FALSE = 5;
+export const TAG_NULL = 6;
+export const TAG_JSON = 7;
+/**
+ * The value is a piece of the entry's message. Signature parts: a, b, c, d with start = (a === 0 ?
+ * 0 : end of message variable a - 1) + b and end = (c === 0 ? 0 : end of variable c - 1) + d. Anchored
+ * on variables, these numbers depend only on the message template, so they cost nothing per entry.
+ */
+export const TAG_MSG_STR = 8;
+/** The value is Number(text of message variable k); signature part: k. */
+export const TAG_MSG_NUM = 9;
+
+const INT_LIMIT = 2 ** 52;
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+const RECENT_VALUES = 6;
+/** Values tried before a key's message references (or cache use) are judged. */
+const TRIAL = 64;
+
+interface KeyColumn {
+  key: string;
+  ints: ByteWriter;
+  decs: ByteWriter;
+  f64s: ByteWriter;
+  /** Whether this key's string values go into the block's tokenization cache (see string()). */
+  cache: boolean;
+  cacheHits: number;
+  cacheMisses: number;
+  /** Whether values are looked up in the entry's message; judged after TRIAL tries. */
+  refer: boolean;
+  referTries: number;
+  referHits: number;
+  /** Recent distinct values and their cached forms (a ring: replaced round-robin). */
+  recentValues: string[];
+  recentForms: CachedInstance[];
+  recentNext: number;
+}
+
+/**
+ * Shape trie node. Children are few (usually one), so a flat [key, keyId, node, ...] array beats a
+ * Map: keys of parsed objects are internalized strings, so the === is a pointer compare.
+ */
+interface ShapeNode {
+  id: number;
+  kids: (string | number | ShapeNode)[];
+}
+
+/**
+ * Packed DEC value of v when v is exactly m / 10^scale for an integer m of < 14 digits and scale
+ * 1..14 (decoding computes that same division, so the number comes back bit-exact), else -1.
+ * Arithmetic instead of String(v): this runs for every fractional attribute value.
+ */
+function decimalOf(v: number): number {
+  for (let scale = 1; scale <= 14; scale++) {
+    const p = POW10[scale];
+    const m = Math.round(v * p);
+    if (m >= 1e14 || m <= -1e14) return -1;
+    if (m / p === v) return zigzag(m === 0 ? 0 : m) * 16 + scale;
+  }
+  return -1;
+}
+
+/** Whether someone added an enumerable property to Object.prototype (then for-in sees it everywhere). */
+function objectPrototypeEnumerable(): boolean {
+  for (const _ in {}) return true;
+  return false;
+}
+
+const nativeWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
+/** No lone surrogates (String.prototype.isWellFormed where the runtime has it). */
+function isWellFormed(s: string): boolean {
+  if (nativeWellFormed !== undefined) return nativeWellFormed.call(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c >= 0xdc00 || i + 1 >= s.length) return false;
+    const d = s.charCodeAt(i + 1);
+    if (d < 0xdc00 || d > 0xdfff) return false;
+    i++;
+  }
+  return true;
+}
+
+function invalid(message: string): CodecError {
+  return new CodecError('INVALID_INPUT', message);
+}
+
+/** The current entry's message and where its variables are in the message columns' sink. */
+interface MessageContext {
+  text: string;
+  varStart: number;
+  varEnd: number;
+}
+
+export class AttrColumnsEncoder {
+  private readonly keyIds = new Map<string, number>();
+  readonly columns: KeyColumn[] = [];
+  private readonly root: ShapeNode = { id: -1, kids: [] };
+  private readonly shapes: number[][] = [];
+  /** Key ids of the current entry (a reused buffer: `length = 0` would free a JS array's storage). */
+  private path = new Int32Array(64);
+  private pathLen = 0;
+  /** Checked once per block: encoding is synchronous, nobody can change Object.prototype meanwhile. */
+  private readonly protoClean = !objectPrototypeEnumerable();
+  private readonly msg: MessageContext = { text: '', varStart: 0, varEnd: 0 };
+  /** The signature being built (set per entry by add()). */
+  private sig!: SignatureEncoder;
+
+  /**
+   * @param strings the string columns of attribute values
+   * @param msgVars the message string columns' variables (message references read their positions)
+   */
+  constructor(
+    private readonly strings: StringColumnsEncoder,
+    private readonly msgVars: VarSink,
+  ) {}
+
+  get keys(): string[] {
+    return this.columns.map((c) => c.key);
+  }
+
+  /**
+   * Encodes one entry's attributes: per value its tag and parts go to the signature, then the
+   * entry's shape id (last, as the shape is known only once every key was seen).
+   */
+  add(attrs: Attributes, message: string, msgVarStart: number, msgVarEnd: number, sig: SignatureEncoder): void {
+    if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) throw invalid('attributes is not a plain object');
+    this.msg.text = message;
+    this.msg.varStart = msgVarStart;
+    this.msg.varEnd = msgVarEnd;
+    // for-in also walks inherited enumerable keys; JSON (and so the entry record) takes own keys
+    // only. Plain objects inherit nothing enumerable, so the own-key check is needed only otherwise.
+    const proto = Object.getPrototypeOf(attrs) as unknown;
+    const plain = (proto === Object.prototype && this.protoClean) || proto === null;
+    let node = this.root;
+    this.pathLen = 0;
+    this.sig = sig;
+    for (const key in attrs) {
+      if (!plain && !Object.prototype.hasOwnProperty.call(attrs, key)) continue;
+      let v = attrs[key] as unknown;
+      if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+        v = (v as { toJSON: (k: string) => unknown }).toJSON(key);
+      }
+      const t = typeof v;
+      if (t === 'undefined' || t === 'function' || t === 'symbol') continue; // JSON drops the key
+      if (t === 'bigint') throw invalid(`attribute ${JSON.stringify(key)} is a bigint (not JSON)`);
+      const kids = node.kids;
+      let kid = -1;
+      let next: ShapeNode | undefined;
+      for (let i = 0; i < kids.length; i += 3) {
+        if (kids[i] === key) {
+          kid = kids[i + 1] as number;
+          next = kids[i + 2] as ShapeNode;
+          break;
+        }
+      }
+      if (next === undefined) {
+        kid = this.keyIds.get(key) ?? this.newColumn(key);
+        next = { id: -1, kids: [] };
+        kids.push(key, kid, next);
+      }
+      this.value(this.columns[kid], v as AttrValue);
+      if (this.pathLen === this.path.length) {
+        const p = new Int32Array(this.pathLen * 2);
+        p.set(this.path);
+        this.path = p;
+      }
+      this.path[this.pathLen++] = kid;
+      node = next;
+    }
+    if (node.id < 0) {
+      node.id = this.shapes.length;
+      this.shapes.push(Array.from(this.path.subarray(0, this.pathLen)));
+    }
+    sig.push(node.id);
+  }
+
+  private newColumn(key: string): number {
+    const kid = this.columns.length;
+    this.keyIds.set(key, kid);
+    this.columns.push({
+      key, ints: new ByteWriter(256), decs: new ByteWriter(256), f64s: new ByteWriter(64),
+      cache: true, cacheHits: 0, cacheMisses: 0, refer: true, referTries: 0, referHits: 0,
+      recentValues: [], recentForms: [], recentNext: 0,
+    });
+    return kid;
+  }
+
+  private value(col: KeyColumn, v: AttrValue): void {
+    const parts = this.sig;
+    switch (typeof v) {
+      case 'string': {
+        if (!isWellFormed(v)) {
+          // A lone surrogate has no UTF-8 form; JSON text escapes it, as the entry record does.
+          parts.push2(TAG_JSON, this.strings.add(JSON.stringify(v)));
+          return;
+        }
+        if (col.refer && v.length >= 2) {
+          const at = this.msg.text.indexOf(v);
+          if (this.judgeRefer(col, at >= 0)) {
+            this.pushPiece(at, at + v.length);
+            return;
+          }
+        }
+        parts.push2(TAG_STR, this.string(col, v));
+        return;
+      }
+      case 'boolean':
+        parts.push(v ? TAG_TRUE : TAG_FALSE);
+        return;
+      case 'number': {
+        if (!Number.isFinite(v)) {
+          parts.push(TAG_NULL);
+          return;
+        }
+        if (col.refer && this.msg.varEnd > this.msg.varStart) {
+          const k = this.messageVarOf(v);
+          if (this.judgeRefer(col, k >= 0)) {
+            parts.push2(TAG_MSG_NUM, k - this.msg.varStart);
+            return;
+          }
+        }
+        if (Number.isInteger(v) && v > -INT_LIMIT && v < INT_LIMIT) {
+          parts.push(TAG_INT);
+          col.ints.varint(zigzag(v === 0 ? 0 : v));
+          return;
+        }
+        const d = decimalOf(v);
+        if (d >= 0) {
+          parts.push(TAG_DEC);
+          col.decs.varint(d);
+          return;
+        }
+        parts.push(TAG_F64);
+        col.f64s.f64(v);
+        return;
+      }
+      default: {
+        if (v === null) {
+          parts.push(TAG_NULL);
+          return;
+        }
+        let json: string;
+        try {
+          json = JSON.stringify(v);
+        } catch (err) {
+          throw invalid(`attribute ${JSON.stringify(col.key)} cannot be serialized as JSON: ${(err as Error).message}`);
+        }
+        parts.push2(TAG_JSON, this.strings.add(json));
+      }
+    }
+  }
+
+  /**
+   * Whether to store this value as a message reference (found). Keys whose values are seldom in
+   * the message stop looking after a trial, which keeps indexOf off the hot path for them.
+   */
+  private judgeRefer(col: KeyColumn, found: boolean): boolean {
+    if (found) col.referHits++;
+    if (++col.referTries === TRIAL && col.referHits * 4 < TRIAL) col.refer = false;
+    return found;
+  }
+
+  /** Signature parts of a message piece [start, end) anchored on the message's variables. */
+  private pushPiece(start: number, end: number): void {
+    const { ends } = this.msgVars;
+    const { varStart, varEnd } = this.msg;
+    let a = varStart;
+    while (a < varEnd && ends[a] <= start) a++;
+    let c = a;
+    while (c < varEnd && ends[c] <= end) c++;
+    // a - varStart variables end at or before start: anchor on the last of them (0 = the message start).
+    const ia = a - varStart;
+    const ic = c - varStart;
+    this.sig.push(TAG_MSG_STR);
+    this.sig.push(ia);
+    this.sig.push(start - (ia === 0 ? 0 : ends[a - 1]));
+    this.sig.push(ic);
+    this.sig.push(end - (ic === 0 ? 0 : ends[c - 1]));
+  }
+
+  /** Index (in the sink) of a numeric message variable whose text parses to exactly v, or -1. */
+  private messageVarOf(v: number): number {
+    const { types, nums } = this.msgVars;
+    for (let k = this.msg.varStart; k < this.msg.varEnd; k++) {
+      const t = types[k];
+      if (t === VT_INT) {
+        if (nums[k] === v) return k;
+      } else if (t === VT_DEC) {
+        const p = nums[k];
+        const scale = p % 16;
+        if (unzigzag((p - scale) / 16) / POW10[scale] === v) return k;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * A string value's template id. Values of a key often repeat, near each other (a request's id on
+   * each of its lines) or anywhere in the block (methods, routes, SQL, user agents): a few recent
+   * values are compared first, then the block's tokenization cache. Keys whose values the cache
+   * rarely finds stop feeding it after a short trial, so per-request ids do not crowd it out.
+   */
+  private string(col: KeyColumn, v: string): number {
+    if (!col.cache) return this.strings.add(v);
+    const values = col.recentValues;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === v) {
+        const form = col.recentForms[i];
+        this.strings.replay(form);
+        col.cacheHits++;
+        return form.tpl;
+      }
+    }
+    let form = this.strings.cached(v);
+    if (form !== undefined) {
+      col.cacheHits++;
+      this.strings.replay(form);
+    } else {
+      form = this.strings.addSnapshot(v, true);
+      // Mostly new values (ids, paths with ids): plain scanning is cheaper than remembering them.
+      if (++col.cacheMisses >= TRIAL && col.cacheHits < col.cacheMisses) col.cache = false;
+    }
+    const at = col.recentNext;
+    values[at] = v;
+    col.recentForms[at] = form;
+    col.recentNext = at + 1 === RECENT_VALUES ? 0 : at + 1;
+    return form.tpl;
+  }
+
+  /** Keys and shapes. */
+  writeDict(out: ByteWriter): void {
+    const w = new ByteWriter(256);
+    w.varint(this.columns.length);
+    for (const c of this.columns) w.string(JSON.stringify(c.key));
+    w.varint(this.shapes.length);
+    for (const s of this.shapes) {
+      w.varint(s.length);
+      for (const k of s) w.varint(k);
+    }
+    out.section(w);
+  }
+
+  /** Per key (dictionary order): ints, decs, f64s. */
+  writeColumns(out: ByteWriter): void {
+    for (const c of this.columns) {
+      out.section(c.ints);
+      out.section(c.decs);
+      out.section(c.f64s);
+    }
+  }
+}
+
+interface KeyReaders {
+  key: string;
+  /** '__proto__' must be defined, not assigned (assignment would set the prototype). */
+  define: boolean;
+  ints: ByteReader;
+  decs: ByteReader;
+  f64s: ByteReader;
+}
+
+export class AttrColumnsDecoder {
+  private readonly keys: string[] = [];
+  private readonly shapes: Int32Array[] = [];
+  private readonly cols: KeyReaders[] = [];
+
+  constructor(
+    dict: ByteReader,
+    private readonly strings: StringColumnsDecoder,
+  ) {
+    const nK = dict.bounded('key count', dict.remaining);
+    for (let i = 0; i < nK; i++) {
+      let key: unknown;
+      try {
+        key = JSON.parse(dict.string('key'));
+      } catch {
+        throw corrupt('attribute key is not a JSON string');
+      }
+      if (typeof key !== 'string') throw corrupt('attribute key is not a JSON string');
+      this.keys.push(key);
+    }
+    const nS = dict.bounded('shape count', dict.remaining);
+    for (let i = 0; i < nS; i++) {
+      const len = dict.bounded('shape length', Math.min(nK, dict.remaining));
+      const s = new Int32Array(len);
+      for (let j = 0; j < len; j++) s[j] = dict.bounded('shape key', nK - 1);
+      this.shapes.push(s);
+    }
+  }
+
+  /** Reads the per-key value streams (they follow the other columns in the body). */
+  readColumns(body: ByteReader): void {
+    for (const key of this.keys) {
+      this.cols.push({
+        key, define: key === '__proto__',
+        ints: body.section('attribute ints'), decs: body.section('attribute decimals'),
+        f64s: body.section('attribute floats'),
+      });
+    }
+  }
+
+  /**
+   * The attributes described by sig[at...] (per value its tag and parts, then the shape id). `pos`
+   * holds the message's variable positions as (start, end) pairs from pos[p0], nVars of them.
+   */
+  read(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number): Attributes {
+    const last = sig.length - 1;
+    const shape = last >= at ? this.shapes[sig[last]] : undefined;
+    if (shape === undefined) throw corrupt('signature has no valid shape id');
+    let p = at;
+    const out: Attributes = {};
+    for (let i = 0; i < shape.length; i++) {
+      const c = this.cols[shape[i]];
+      if (p >= last) throw corrupt('signature ends inside the attributes');
+      const tag = sig[p++];
+      let v: AttrValue;
+      switch (tag) {
+        case TAG_STR:
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          v = this.strings.read(sig[p++]);
+          break;
+        case TAG_INT:
+          v = unzigzag(c.ints.varint('attribute int'));
+          break;
+        case TAG_DEC: {
+          const d = c.decs.varint('attribute decimal');
+          const scale = d % 16;
+          if (scale === 0) throw corrupt('decimal with scale 0');
+          v = unzigzag((d - scale) / 16) / POW10[scale];
+          break;
+        }
+        case TAG_F64:
+          v = c.f64s.f64('attribute float');
+          break;
+        case TAG_TRUE:
+          v = true;
+          break;
+        case TAG_FALSE:
+          v = false;
+          break;
+        case TAG_NULL:
+          v = null;
+          break;
+        case TAG_JSON: {
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          const text = this.strings.read(sig[p++]);
+          try {
+            v = JSON.parse(text) as AttrValue;
+          } catch {
+            throw corrupt('nested attribute value is not valid JSON');
+          }
+          break;
+        }
+        case TAG_MSG_STR: {
+          if (p + 4 > last) throw corrupt('signature ends inside the attributes');
+          const a = sig[p];
+          const c = sig[p + 2];
+          if (a > nVars || c > nVars) throw corrupt('message reference to a missing variable');
+          const start = (a === 0 ? 0 : pos[p0 + 2 * a - 1]) + sig[p + 1];
+          const end = (c === 0 ? 0 : pos[p0 + 2 * c - 1]) + sig[p + 3];
+          p += 4;
+          if (start > end || end > message.length) throw corrupt('message reference leaves the message');
+          v = message.slice(start, end);
+          break;
+        }
+        case TAG_MSG_NUM: {
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          const k = sig[p++];
+          if (k >= nVars) throw corrupt('message reference to a missing variable');
+          v = Number(message.slice(pos[p0 + 2 * k], pos[p0 + 2 * k + 1]));
+          if (!Number.isFinite(v)) throw corrupt('numeric message reference is not a number');
+          break;
+        }
+        default:
+          throw corrupt(`attribute tag ${tag} is unknown`);
+      }
+      if (c === undefined) throw corrupt('attribute key is out of range');
+      if (c.define) Object.defineProperty(out, c.key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[c.key] = v;
+    }
+    if (p !== last) throw corrupt('signature has trailing values');
+    return out;
+  }
+}

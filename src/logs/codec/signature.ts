@@ -1,0 +1,103 @@
+// Row signatures: everything categorical about an entry - severity, which ids it has, its message
+// template, its attribute keys (shape), each attribute's type and, for strings, its template - as
+// one tuple of small ints, stored once per block; each entry then stores just the tuple's id. These
+// fields are strongly correlated (a route fixes the method, the message template, the keys...), so
+// one id costs far less than each field coded on its own.
+import { ByteReader, ByteWriter, corrupt } from './bytes.js';
+
+export class SignatureEncoder {
+  /** The tuple being built for the current entry. */
+  private cur = new Int32Array(64);
+  private len = 0;
+  /** FNV-1a of the tuple so far. */
+  private hash = 0x811c9dc5;
+  private readonly byHash = new Map<number, number | number[]>();
+  private readonly tuples: Int32Array[] = [];
+  readonly ids: ByteWriter;
+
+  constructor(entries: number) {
+    this.ids = new ByteWriter(entries + 16);
+  }
+
+  push(v: number): void {
+    if (this.len === this.cur.length) this.grow();
+    this.cur[this.len++] = v;
+    this.hash = Math.imul(this.hash ^ v, 0x01000193);
+  }
+
+  push2(a: number, b: number): void {
+    this.push(a);
+    this.push(b);
+  }
+
+  private grow(): void {
+    const a = new Int32Array(this.len * 2);
+    a.set(this.cur);
+    this.cur = a;
+  }
+
+  /** Ends the current entry's tuple: writes its id (new tuples join the dictionary). */
+  end(): void {
+    const { cur, len } = this;
+    const h = this.hash ^ len; // int32: a Smi key, cheaper in the Map than a heap number
+    this.hash = 0x811c9dc5;
+    const known = this.byHash.get(h);
+    let id = -1;
+    if (typeof known === 'number') {
+      if (this.same(this.tuples[known])) id = known;
+    } else if (known !== undefined) {
+      for (const k of known) {
+        if (this.same(this.tuples[k])) {
+          id = k;
+          break;
+        }
+      }
+    }
+    if (id < 0) {
+      id = this.tuples.length;
+      this.tuples.push(cur.slice(0, len));
+      if (known === undefined) this.byHash.set(h, id);
+      else if (typeof known === 'number') this.byHash.set(h, [known, id]);
+      else known.push(id);
+    }
+    this.ids.varint(id);
+    this.len = 0;
+  }
+
+  private same(t: Int32Array): boolean {
+    if (t.length !== this.len) return false;
+    for (let i = 0; i < t.length; i++) if (t[i] !== this.cur[i]) return false;
+    return true;
+  }
+
+  get count(): number {
+    return this.tuples.length;
+  }
+
+  writeDict(out: ByteWriter): void {
+    const w = new ByteWriter(64 + this.tuples.length * 16);
+    w.varint(this.tuples.length);
+    for (const t of this.tuples) {
+      w.varint(t.length);
+      for (let i = 0; i < t.length; i++) w.varint(t[i]);
+    }
+    out.section(w);
+  }
+}
+
+/** The signature dictionary: each tuple as an Int32Array (values are checked where they are used). */
+export function readSignatures(r: ByteReader): Int32Array[] {
+  const n = r.bounded('signature count', r.remaining);
+  const out: Int32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = r.bounded('signature length', r.remaining);
+    const t = new Int32Array(len);
+    for (let j = 0; j < len; j++) {
+      const v = r.varint('signature value');
+      if (v > 0x7fffffff) throw corrupt('signature value is out of range');
+      t[j] = v;
+    }
+    out.push(t);
+  }
+  return out;
+}
