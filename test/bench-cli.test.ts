@@ -1,10 +1,8 @@
 // The bench CLI in --metrics-csv mode, end to end on small files written to a temp dir, plus the
 // parsing and fuzz helpers it relies on. Runs the built CLI (dist/bench/run.js; `npm test` builds).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Prng } from '../bench/gen/prng.js';
 import { parseArgs } from '../bench/lib/args.js';
 import { firstBitMismatch } from '../bench/lib/bits.js';
@@ -13,7 +11,7 @@ import { CsvParseError, parseMetricsCsv, parseTimestampMs, SYNTHETIC_INTERVAL_MS
 import { mutate, randomMutation } from '../bench/lib/fuzz.js';
 import { formatTable } from '../bench/lib/report.js';
 import { median } from '../bench/lib/stats.js';
-import { packageRoot } from '../src/codec/wasm.js';
+import { useBuiltBenchCli } from './bench-cli-harness.js';
 
 describe('metrics CSV parsing', () => {
   it('reads NAB-style `YYYY-MM-DD HH:MM:SS` rows as UTC with a header', () => {
@@ -107,33 +105,29 @@ describe('bench helpers', () => {
 });
 
 describe('npm run bench -- --metrics-csv (built CLI)', () => {
-  const cli = path.join(packageRoot(), 'dist', 'bench', 'run.js');
-  let dir = '';
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
-
-  beforeAll(() => {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
-    dir = mkdtempSync(path.join(os.tmpdir(), 'timeless-bench-cli-'));
-    const prng = new Prng(3);
-    const rows = ['timestamp,value'];
-    let v = 20;
-    for (let i = 0; i < 20_000; i++) {
-      v = Math.round((v + prng.normal()) * 100) / 100;
-      rows.push(`${new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString().replace('T', ' ').slice(0, 19)},${v}`);
-    }
-    rows.splice(500, 0, rows[100]); // a duplicate timestamp (DST-style), must be dropped
-    writeFileSync(path.join(dir, 'gauge.csv'), rows.join('\n') + '\n');
-    const values = Array.from({ length: 3000 }, (_, i) => String(i % 17 === 0 ? 'NaN' : (i * 0.25) % 7));
-    writeFileSync(path.join(dir, 'values.txt'), values.join('\n'));
-    writeFileSync(path.join(dir, 'epoch.csv'), Array.from({ length: 100 }, (_, i) => `${1700000000 + i * 15},${i % 3}`).join('\n'));
-    writeFileSync(path.join(dir, 'bad.csv'), 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,oops\n');
+  const cli = useBuiltBenchCli({
+    tmpPrefix: 'timeless-bench-cli-',
+    timeoutMs: 60_000,
+    setup: (dir) => {
+      const prng = new Prng(3);
+      const rows = ['timestamp,value'];
+      let v = 20;
+      for (let i = 0; i < 20_000; i++) {
+        v = Math.round((v + prng.normal()) * 100) / 100;
+        rows.push(`${new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString().replace('T', ' ').slice(0, 19)},${v}`);
+      }
+      rows.splice(500, 0, rows[100]); // a duplicate timestamp (DST-style), must be dropped
+      writeFileSync(path.join(dir, 'gauge.csv'), rows.join('\n') + '\n');
+      const values = Array.from({ length: 3000 }, (_, i) => String(i % 17 === 0 ? 'NaN' : (i * 0.25) % 7));
+      writeFileSync(path.join(dir, 'values.txt'), values.join('\n'));
+      writeFileSync(path.join(dir, 'epoch.csv'), Array.from({ length: 100 }, (_, i) => `${1700000000 + i * 15},${i % 3}`).join('\n'));
+      writeFileSync(path.join(dir, 'bad.csv'), 'timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,oops\n');
+    },
   });
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const run = cli.run;
 
   it('prints a table and, with --json, one JSON object as the last stdout line', () => {
-    const files = ['gauge.csv', 'values.txt', 'epoch.csv'].map((f) => path.join(dir, f));
+    const files = ['gauge.csv', 'values.txt', 'epoch.csv'].map((f) => path.join(cli.dir(), f));
     const r = run('--metrics-csv', ...files, '--json');
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.status).toBe(0);
@@ -153,15 +147,15 @@ describe('npm run bench -- --metrics-csv (built CLI)', () => {
   });
 
   it('names the file and line of unparsable data, exits 1, and prints no stack trace', () => {
-    const bad = path.join(dir, 'bad.csv');
-    const r = run('--metrics-csv', path.join(dir, 'gauge.csv'), bad);
+    const bad = path.join(cli.dir(), 'bad.csv');
+    const r = run('--metrics-csv', path.join(cli.dir(), 'gauge.csv'), bad);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${bad}:3: "oops" is not a number`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reports a missing file clearly', () => {
-    const r = run('--metrics-csv', path.join(dir, 'nope.csv'));
+    const r = run('--metrics-csv', path.join(cli.dir(), 'nope.csv'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nope\.csv: cannot read file \(no such file\)/);
     expect(r.stderr).not.toMatch(/\n\s+at /);

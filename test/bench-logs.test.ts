@@ -1,17 +1,15 @@
 // The logs bench: the "Node web app logs" generator's promises (seeded, streaming, realistic level
 // mix, request entries sharing a trace, stack traces on errors, pino NDJSON that parses), the replay
 // and oracle helpers, and --quick smoke runs of the built CLI's logs suite and --logs-file mode.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateNodeLogs, toNdjsonLine, type NodeLogsOptions } from '../bench/gen/nodelogs.js';
 import { parseArgs } from '../bench/lib/args.js';
 import { attributeEquals, firstMismatch, MatchCollector, messageContains } from '../bench/lib/logs-oracle.js';
 import { LogReplay } from '../bench/lib/logs-replay.js';
-import { packageRoot } from '../src/codec/wasm.js';
 import type { LogEntry, LogInput } from '../src/logs/types.js';
+import { lastJson, useBuiltBenchCli } from './bench-cli-harness.js';
 
 const FROM_MS = Date.UTC(2024, 2, 4); // a Monday, 00:00 UTC
 
@@ -210,18 +208,8 @@ describe('logs bench helpers', () => {
 });
 
 describe('npm run bench -- logs --quick (built CLI)', () => {
-  const cli = path.join(packageRoot(), 'dist', 'bench', 'run.js');
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 280_000 });
-  const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').pop() ?? '{}') as Record<string, any>;
-  let dir = '';
-
-  beforeAll(() => {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
-    dir = mkdtempSync(path.join(os.tmpdir(), 'timeless-bench-logs-'));
-  });
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const cli = useBuiltBenchCli({ tmpPrefix: 'timeless-bench-logs-', timeoutMs: 280_000 });
+  const run = cli.run;
 
   it('reports every issue #4 key as a number, with no correctness failure', { timeout: 300_000 }, () => {
     const r = run('logs', '--quick', '--json');
@@ -249,7 +237,7 @@ describe('npm run bench -- logs --quick (built CLI)', () => {
   });
 
   it('--logs-file measures each file through the engine, beside brotli', { timeout: 120_000 }, () => {
-    const file = path.join(dir, 'app.log');
+    const file = path.join(cli.dir(), 'app.log');
     const text = collect({ entries: 3000, seed: 8, fromMs: FROM_MS }).map((e) => `${new Date(Number(tsOf(e) / 1_000_000n)).toISOString()} ${String(e.level).toUpperCase()} ${e.message.split('\n')[0]}`).join('\n') + '\n';
     writeFileSync(file, text);
     const r = run('--logs-file', file, '--json');
@@ -266,8 +254,8 @@ describe('npm run bench -- logs --quick (built CLI)', () => {
   });
 
   it('names an unreadable file in one error line', () => {
-    const r = run('--logs-file', path.join(dir, 'missing.log'));
+    const r = run('--logs-file', path.join(cli.dir(), 'missing.log'));
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`error: ${path.join(dir, 'missing.log')}: cannot read file (no such file)`);
+    expect(r.stderr.trim()).toBe(`error: ${path.join(cli.dir(), 'missing.log')}: cannot read file (no such file)`);
   });
 });

@@ -1,14 +1,12 @@
 // The metrics bench: the "Node app telemetry" generator's promises (seeded, streaming, consistent
 // histograms, honest precision), the ingest replay loop, and a --quick smoke run of the built CLI's
 // metrics suites (every issue #3 key present and a number, no correctness failure).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateTelemetry, telemetryCatalog, type TelemetryBatch } from '../bench/gen/telemetry.js';
 import { TelemetryLoop } from '../bench/lib/telemetry-points.js';
-import { packageRoot } from '../src/codec/wasm.js';
+import { lastJson, useBuiltBenchCli } from './bench-cli-harness.js';
 
 const FROM_MS = Date.UTC(2024, 2, 4); // a Monday
 const key = (s: { name: string; labels: Record<string, string> }) => JSON.stringify([s.name, Object.entries(s.labels).sort()]);
@@ -183,18 +181,8 @@ describe('TelemetryLoop (ingest replay)', () => {
 });
 
 describe('npm run bench -- metrics --quick (built CLI)', () => {
-  const cli = path.join(packageRoot(), 'dist', 'bench', 'run.js');
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 280_000 });
-  const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split('\n').pop() ?? '{}') as Record<string, any>;
-  let dir = '';
-
-  beforeAll(() => {
-    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
-    dir = mkdtempSync(path.join(os.tmpdir(), 'timeless-bench-metrics-'));
-  });
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const cli = useBuiltBenchCli({ tmpPrefix: 'timeless-bench-metrics-', timeoutMs: 280_000 });
+  const run = cli.run;
 
   it('reports every issue #3 key as a number, with no correctness failure', { timeout: 300_000 }, () => {
     const r = run('metrics', '--quick', '--json');
@@ -233,7 +221,7 @@ describe('npm run bench -- metrics --quick (built CLI)', () => {
   });
 
   it('--metrics-csv also measures each file through the engine', { timeout: 120_000 }, () => {
-    const file = path.join(dir, 'gauge.csv');
+    const file = path.join(cli.dir(), 'gauge.csv');
     const rows = Array.from({ length: 5000 }, (_, i) => `${1_700_000_000 + i * 60},${((i * 7) % 101) / 4}`);
     writeFileSync(file, 'timestamp,value\n' + rows.join('\n') + '\n');
     const r = run('--metrics-csv', file, '--json');

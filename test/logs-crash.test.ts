@@ -3,13 +3,12 @@
 // every 15 ms and compacts every 40 ms), then reopens the data dir: every acknowledged entry is
 // there exactly once with its content, what survived of each round is a prefix of what was written
 // (nothing corrupt, nothing twice), stats count each entry once, and SQLite's integrity_check is ok.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prng } from '../bench/gen/prng.js';
 import { Timeless } from '../src/index.js';
 import { createPool, type Pool } from '../src/pool/pool.js';
+import { expectSqliteIntact, killChildAfterReady } from './crash-harness.js';
 import { tempDir } from './metrics-helpers.js';
 
 const ROUNDS = 14;
@@ -24,30 +23,6 @@ afterAll(async () => {
   await pool.close();
 });
 
-function runChild(dataDir: string, round: number, delayMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir, String(round)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let ready = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!ready && out.includes('READY\n')) {
-        ready = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`child exited by itself (code ${code}): ${err}`));
-      const acks = [...out.matchAll(/^ACK (\d+) (\d+)$/gm)];
-      const last = acks[acks.length - 1];
-      resolve(last ? Number(last[2]) : 0);
-    });
-  });
-}
-
 describe('logs crash safety', () => {
   it(`keeps every acknowledged entry exactly once across ${ROUNDS} SIGKILLs`, async () => {
     const t = tempDir('logs-crash');
@@ -55,7 +30,7 @@ describe('logs crash safety', () => {
     const acked: number[] = [];
     try {
       for (let round = 0; round < ROUNDS; round++) {
-        acked.push(await runChild(t.dir, round, prng.int(30, 1200)));
+        acked.push(await killChildAfterReady(CHILD, t.dir, round, prng.int(30, 1200)));
         const tl = await Timeless.open({ dataDir: t.dir, pool, logs: { compaction: false, sealIntervalMs: 0 }, retention: { intervalSec: 0 } });
         let total = 0;
         try {
@@ -86,12 +61,7 @@ describe('logs crash safety', () => {
         } finally {
           await tl.close();
         }
-        const db = new Database(path.join(t.dir, 'logs', 'index.db'), { readonly: true });
-        try {
-          expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-        } finally {
-          db.close();
-        }
+        expectSqliteIntact(path.join(t.dir, 'logs', 'index.db'));
       }
       expect(acked.filter((k) => k > 0).length).toBeGreaterThan(ROUNDS / 2);
     } finally {

@@ -2,13 +2,12 @@
 // (some land in sealing, checkpoints and compaction: the child uses tiny blocks and WAL), then
 // reopens the data dir: every acknowledged point is there with its value, no point is duplicated
 // (stats.points equals the distinct points a full query returns) and SQLite's integrity_check is ok.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Timeless } from '../src/index.js';
 import { createPool, type Pool } from '../src/pool/pool.js';
 import { Prng } from '../bench/gen/prng.js';
+import { expectSqliteIntact, killChildAfterReady } from './crash-harness.js';
 import { T0, tempDir } from './metrics-helpers.js';
 
 const ROUNDS = 22;
@@ -22,31 +21,6 @@ afterAll(async () => {
   await pool.close();
 });
 
-/** Runs the child, kills it `delayMs` after READY, resolves to the last acknowledged count. */
-function runChild(dataDir: string, round: number, delayMs: number): Promise<{ acked: number; killedAfterReady: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dataDir, String(round)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let ready = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!ready && out.includes('READY\n')) {
-        ready = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`child exited by itself (code ${code}): ${err}`));
-      const acks = [...out.matchAll(/^ACK (\d+) (\d+)$/gm)];
-      const last = acks[acks.length - 1];
-      resolve({ acked: last ? Number(last[2]) : 0, killedAfterReady: ready });
-    });
-  });
-}
-
 describe('metrics crash safety', () => {
   it(`keeps every acknowledged point across ${ROUNDS} SIGKILLs`, async () => {
     const t = tempDir('crash');
@@ -55,7 +29,7 @@ describe('metrics crash safety', () => {
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const delayMs = prng.int(20, 900);
-        const { acked: k } = await runChild(t.dir, round, delayMs);
+        const k = await killChildAfterReady(CHILD, t.dir, round, delayMs);
         acked.push(k);
         const tl = await Timeless.open({ dataDir: t.dir, pool, metrics: { compactIntervalMs: 0 }, retention: { intervalSec: 0 } });
         let distinct = 0;
@@ -81,12 +55,7 @@ describe('metrics crash safety', () => {
         } finally {
           await tl.close();
         }
-        const db = new Database(path.join(t.dir, 'metrics', 'index.db'), { readonly: true });
-        try {
-          expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-        } finally {
-          db.close();
-        }
+        expectSqliteIntact(path.join(t.dir, 'metrics', 'index.db'));
       }
       // The kills must have hit a running writer, not only start-up.
       expect(acked.filter((k) => k > 0).length).toBeGreaterThan(ROUNDS / 2);

@@ -57,24 +57,13 @@ const FRAMES = [
 ];
 const LEVELS: Array<[number, string]> = [[30, 'info'], [30, 'info'], [30, 'info'], [30, 'info'], [20, 'debug'], [20, 'debug'], [40, 'warn'], [50, 'error']];
 
-function hex(rng: Prng, chars: number): string {
-  let s = '';
-  while (s.length < chars) s += rng.u32().toString(16).padStart(8, '0');
-  return s.slice(0, chars);
-}
-
-function uuid(rng: Prng): string {
-  const h = hex(rng, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 function ip(rng: Prng): string {
   // Clients come from a pool of subnets, as behind a load balancer, not uniformly from 2^32.
   return `${rng.pick([10, 172, 192, 81, 203])}.${rng.int(0, 31)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
 }
 
 function fill(rng: Prng, template: string): string {
-  return template.replace(/%[dhb]/g, (m) => (m === '%d' ? String(rng.int(0, rng.pick([9, 99, 999, 99999]))) : m === '%h' ? hex(rng, 12) : String(rng.u32() & 1 ? 'true' : 'false')));
+  return template.replace(/%[dhb]/g, (m) => (m === '%d' ? String(rng.int(0, rng.pick([9, 99, 999, 99999]))) : m === '%h' ? rng.hex(12) : String(rng.u32() & 1 ? 'true' : 'false')));
 }
 
 /** Roughly `bytes` bytes (whole lines, at least `bytes`, trimmed to exactly `bytes`) of log text. */
@@ -114,7 +103,7 @@ function nextLine(rng: Prng, timeMs: number, pids: number[], reqId: number, user
     // Plain-text lines, as from a library that logs to stdout without pino.
     const iso = new Date(timeMs).toISOString();
     const [, lname] = rng.pick(LEVELS);
-    return `${iso} ${lname.toUpperCase().padEnd(5)} [${rng.pick(['db', 'http', 'cache', 'queue', 'auth'])}] ${fill(rng, rng.pick(TEXT_MSGS))} trace_id=${hex(rng, 32)}`;
+    return `${iso} ${lname.toUpperCase().padEnd(5)} [${rng.pick(['db', 'http', 'cache', 'queue', 'auth'])}] ${fill(rng, rng.pick(TEXT_MSGS))} trace_id=${rng.hex(32)}`;
   }
   const [ename, emsg] = rng.pick(ERRORS);
   const frames: string[] = [];
@@ -125,12 +114,12 @@ function nextLine(rng: Prng, timeMs: number, pids: number[], reqId: number, user
 
 function httpLine(rng: Prng, timeMs: number, pid: number, hostname: string, reqId: number, users: number[]): string {
   const method = rng.pick(METHODS);
-  const url = rng.pick(ROUTES).replace(':id', String(rng.int(1, 999_999))).replace(':hash', hex(rng, 8)) + (rng.float() < 0.2 ? `?page=${rng.int(1, 40)}&limit=${rng.pick([10, 20, 50])}` : '');
+  const url = rng.pick(ROUTES).replace(':id', String(rng.int(1, 999_999))).replace(':hash', rng.hex(8)) + (rng.float() < 0.2 ? `?page=${rng.int(1, 40)}&limit=${rng.pick([10, 20, 50])}` : '');
   const sr = rng.float();
   const statusCode = sr < 0.86 ? (method === 'POST' ? 201 : 200) : sr < 0.9 ? 304 : sr < 0.95 ? 404 : sr < 0.98 ? 400 : 500;
   const responseTime = Math.round(Math.exp(rng.normal() * 0.9 + 2.8) * 1000) / 1000;
   const userId = rng.float() < 0.8 ? rng.pick(users) : null;
-  const traceId = hex(rng, 32);
+  const traceId = rng.hex(32);
   return JSON.stringify({
     level: statusCode >= 500 ? 50 : statusCode >= 400 ? 40 : 30,
     time: timeMs,
@@ -142,7 +131,7 @@ function httpLine(rng: Prng, timeMs: number, pid: number, hostname: string, reqI
     responseTime,
     userId,
     traceId,
-    spanId: hex(rng, 16),
+    spanId: rng.hex(16),
     msg: 'request completed',
   });
 }

@@ -46,14 +46,8 @@ interface Host {
 
 // ---------------------------------------------------------------- helpers
 
-function hex(rng: Prng, chars: number): string {
-  let s = '';
-  while (s.length < chars) s += rng.u32().toString(16).padStart(8, '0');
-  return s.slice(0, chars);
-}
-
 function uuid(rng: Prng): string {
-  const h = hex(rng, 32);
+  const h = rng.hex(32);
   const variant = '89ab'[rng.u32() & 3];
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20)}`;
 }
@@ -104,7 +98,7 @@ interface Ctx {
 
 const SQL: Record<string, Sql> = {
   userById: { op: 'SELECT', table: 'users', text: 'SELECT id, email, name, created_at FROM users WHERE id = $1', params: (_r, c) => [Number(c.userId)], rows: () => 1, medianMs: 0.9 },
-  userByEmail: { op: 'SELECT', table: 'users', text: 'SELECT id, password_hash, locked_until FROM users WHERE email = $1', params: (r) => [`${hex(r, 6)}@${r.pick(['gmail.com', 'outlook.com', 'example.org', 'proton.me'])}`], rows: (r) => (chance(r, 0.9) ? 1 : 0), medianMs: 1.1 },
+  userByEmail: { op: 'SELECT', table: 'users', text: 'SELECT id, password_hash, locked_until FROM users WHERE email = $1', params: (r) => [`${r.hex(6)}@${r.pick(['gmail.com', 'outlook.com', 'example.org', 'proton.me'])}`], rows: (r) => (chance(r, 0.9) ? 1 : 0), medianMs: 1.1 },
   productList: { op: 'SELECT', table: 'products', text: 'SELECT p.id, p.name, p.price_cents, p.currency FROM products p WHERE p.category_id = $1 AND p.active ORDER BY p.rank DESC LIMIT $2 OFFSET $3', params: (r) => [r.int(1, 48), 24, 24 * r.int(0, 9)], rows: (r) => r.int(0, 24), medianMs: 3.2 },
   productById: { op: 'SELECT', table: 'products', text: 'SELECT id, name, description, price_cents, currency, stock FROM products WHERE id = $1', params: (_r, c) => [c.entityId], rows: (r) => (chance(r, 0.97) ? 1 : 0), medianMs: 0.8 },
   orderById: { op: 'SELECT', table: 'orders', text: 'SELECT id, user_id, status, total_cents, created_at FROM orders WHERE id = $1 AND user_id = $2', params: (_r, c) => [c.entityId, Number(c.userId)], rows: (r) => (chance(r, 0.95) ? 1 : 0), medianMs: 1.0 },
@@ -117,7 +111,7 @@ const SQL: Record<string, Sql> = {
   upsertCart: { op: 'INSERT', table: 'cart_items', text: 'INSERT INTO cart_items (user_id, product_id, quantity) VALUES ($1, $2, $3) ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity', params: (r, c) => [Number(c.userId), c.entityId, r.int(1, 4)], rows: () => 1, medianMs: 1.3 },
   deleteCart: { op: 'DELETE', table: 'cart_items', text: 'DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2', params: (_r, c) => [Number(c.userId), c.entityId], rows: (r) => (chance(r, 0.9) ? 1 : 0), medianMs: 1.0 },
   search: { op: 'SELECT', table: 'products', text: "SELECT id, name, ts_rank(search, q) AS rank FROM products, plainto_tsquery('english', $1) q WHERE search @@ q ORDER BY rank DESC LIMIT 24", params: (r) => [r.pick(SEARCH_TERMS)], rows: (r) => r.int(0, 24), medianMs: 7.5 },
-  updateUser: { op: 'UPDATE', table: 'users', text: 'UPDATE users SET name = $2, updated_at = now() WHERE id = $1', params: (r, c) => [Number(c.userId), `user ${hex(r, 4)}`], rows: () => 1, medianMs: 1.5 },
+  updateUser: { op: 'UPDATE', table: 'users', text: 'UPDATE users SET name = $2, updated_at = now() WHERE id = $1', params: (r, c) => [Number(c.userId), `user ${r.hex(4)}`], rows: () => 1, medianMs: 1.5 },
   invoiceById: { op: 'SELECT', table: 'invoices', text: 'SELECT id, order_id, number, issued_at, pdf_key FROM invoices WHERE id = $1', params: (_r, c) => [c.entityId], rows: (r) => (chance(r, 0.97) ? 1 : 0), medianMs: 0.9 },
   pendingJobs: { op: 'SELECT', table: 'jobs', text: "SELECT id, name, payload FROM jobs WHERE status = 'queued' AND run_at <= now() ORDER BY run_at LIMIT $1 FOR UPDATE SKIP LOCKED", params: (r) => [r.pick([10, 25, 50])], rows: (r) => r.int(0, 50), medianMs: 2.2 },
   expireSessions: { op: 'DELETE', table: 'sessions', text: 'DELETE FROM sessions WHERE expires_at < now()', params: () => [], rows: (r) => r.int(0, 900), medianMs: 18 },
@@ -167,7 +161,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', route: '/api/cart/items/:id', weight: 2, path: (_r, c) => `/api/cart/items/${c.entityId}`, sql: ['deleteCart'], ok: 204, authenticated: true, entityMax: 80_000 },
   {
     method: 'POST', route: '/api/auth/login', weight: 3, path: () => '/api/auth/login', sql: ['userByEmail'], ok: 200, authenticated: false, entityMax: 1,
-    event: { p: 0.9, msg: (r, c) => `user ${c.userId} logged in via ${r.pick(['password', 'password', 'google', 'apple'])}`, attrs: (r) => ({ 'session.id': hex(r, 24) }) },
+    event: { p: 0.9, msg: (r, c) => `user ${c.userId} logged in via ${r.pick(['password', 'password', 'google', 'apple'])}`, attrs: (r) => ({ 'session.id': r.hex(24) }) },
   },
   { method: 'GET', route: '/api/search', weight: 6, path: (r) => `/api/search?q=${encodeURIComponent(r.pick(SEARCH_TERMS))}&page=${r.int(1, 4)}`, sql: ['search'], ok: 200, authenticated: false, entityMax: 1 },
   { method: 'GET', route: '/api/users/:id', weight: 4, path: (_r, c) => `/api/users/${c.userId}`, sql: ['userById'], cacheKey: (c) => `user:${c.userId}`, ok: 200, authenticated: true, entityMax: 1 },
@@ -247,9 +241,9 @@ class Workload {
   constructor(private readonly rng: Prng) {
     // 20,000 distinct user ids from a 7-digit range; a few are very active (skewed pick below).
     this.users = Array.from({ length: 20_000 }, () => String(rng.int(1, 9_999_999)));
-    const pod = hex(rng, 9);
-    this.api = [0, 1].map(() => this.host('shop-api', `shop-api-${pod}-${hex(rng, 5)}`));
-    this.worker = this.host('shop-worker', `shop-worker-${hex(rng, 9)}-${hex(rng, 5)}`);
+    const pod = rng.hex(9);
+    this.api = [0, 1].map(() => this.host('shop-api', `shop-api-${pod}-${rng.hex(5)}`));
+    this.worker = this.host('shop-worker', `shop-worker-${rng.hex(9)}-${rng.hex(5)}`);
   }
 
   private host(service: string, host: string): Host {
@@ -310,8 +304,8 @@ class Workload {
     let route = ROUTES[0];
     for (const r of ROUTES) if ((pickW -= r.weight) < 0) { route = r; break; }
     const ctx: Ctx = { userId: this.user(), entityId: rng.int(1, route.entityMax) };
-    const traceId = hex(rng, 32);
-    const serverSpan = hex(rng, 16);
+    const traceId = rng.hex(32);
+    const serverSpan = rng.hex(16);
     const requestId = uuid(rng);
     const path = route.path(rng, ctx);
     const out: Script = [];
@@ -342,14 +336,14 @@ class Workload {
         spentMs += ms;
         const rows = outcome === 'notFound' && i === 0 ? 0 : q.rows(rng);
         const attrs: Attributes = { 'db.system': 'postgresql', 'db.operation.name': q.op, 'db.collection.name': q.table, 'db.statement': q.text, 'db.query.parameters': q.params(rng, ctx), 'db.response.rows': rows, duration_ms: ms };
-        if (rng.float() < 0.15) inReq('debug', `${q.op} ${q.table} ${rows} rows in ${ms}ms`, attrs, hex(rng, 16));
-        if (ms >= 1000) inReq('warn', `slow query: ${q.op} ${q.table} took ${ms}ms (threshold 1000ms)`, attrs, hex(rng, 16));
+        if (rng.float() < 0.15) inReq('debug', `${q.op} ${q.table} ${rows} rows in ${ms}ms`, attrs, rng.hex(16));
+        if (ms >= 1000) inReq('warn', `slow query: ${q.op} ${q.table} took ${ms}ms (threshold 1000ms)`, attrs, rng.hex(16));
         if (i === failAt) break;
         if (outcome === 'notFound' && i === 0) break;
       }
       if (route.outgoing && outcome !== 'notFound' && rng.float() < route.outgoing.p) {
         const c = route.outgoing.call;
-        const span = hex(rng, 16);
+        const span = rng.hex(16);
         const url = `https://${c.peer}${c.path(rng)}`;
         let status = rng.float() < 0.985 ? 200 : rng.pick([500, 502, 503]);
         const attempt = status !== 200 ? rng.int(2, 3) : 1;
@@ -419,7 +413,7 @@ class Workload {
     ms += qms;
     const rows = q.rows(rng);
     if (rng.float() < 0.5) lines.push(this.draft(h, 'debug', `${q.op} ${q.table} ${rows} rows in ${qms}ms`, { ...base, 'db.system': 'postgresql', 'db.operation.name': q.op, 'db.statement': q.text, 'db.response.rows': rows, duration_ms: qms }));
-    if (job === 'send-order-confirmation') lines.push(this.draft(h, 'info', `sent order confirmation for order ${rng.int(1, 4_000_000)} to ${hex(rng, 7)}@${rng.pick(['gmail.com', 'outlook.com', 'web.de', 'icloud.com'])}`, { ...base, 'messaging.message.id': `<${uuid(rng)}@mail.shop.example>` }));
+    if (job === 'send-order-confirmation') lines.push(this.draft(h, 'info', `sent order confirmation for order ${rng.int(1, 4_000_000)} to ${rng.hex(7)}@${rng.pick(['gmail.com', 'outlook.com', 'web.de', 'icloud.com'])}`, { ...base, 'messaging.message.id': `<${uuid(rng)}@mail.shop.example>` }));
     if (job === 'sync-inventory') lines.push(this.draft(h, 'info', `inventory sync: ${rng.int(0, 3000)} products updated, ${rng.int(0, 40)} out of stock`, base));
     if (rng.float() < 0.03) {
       const f = rng.pick(FAILURES.slice(1, 3));

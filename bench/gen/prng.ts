@@ -59,6 +59,13 @@ export class Prng {
     return items[this.u32() % items.length];
   }
 
+  /** `chars` lowercase hex digits (trace/span ids, uuids, pod names): 8 per u32, the last one cut. */
+  hex(chars: number): string {
+    let s = '';
+    while (s.length < chars) s += this.u32().toString(16).padStart(8, '0');
+    return s.slice(0, chars);
+  }
+
   /** Random bytes. */
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);

@@ -7,12 +7,10 @@
 // with advancing timestamps, see TelemetryLoop), so the number is the engine's cost, not the
 // generator's. Timestamps are synthetic 10 s scrapes: at 1.5 M points/s over 1,000 series, a wall
 // second covers ~4 h of data, so real-time timestamps would collide.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { generateTelemetry, telemetryCatalog, TELEMETRY_STEP_MS } from '../gen/telemetry.js';
 import { openBenchStore, writeWithBackpressure, type WriteCounters } from '../lib/bench-store.js';
-import { EventLoopMonitor } from '../lib/event-loop.js';
-import { percentile } from '../lib/percentile.js';
 import { round } from '../lib/stats.js';
+import { eventLoopRow, measureSustainedIngest, warmUpIngest, windowFigures } from '../lib/sustained-ingest.js';
 import { TelemetryLoop } from '../lib/telemetry-points.js';
 import { makeTempDir, removeTempDir } from '../lib/temp-dirs.js';
 import { runSharedAsSuite, sharedPart } from '../lib/parts.js';
@@ -42,68 +40,30 @@ async function runSustained(ctx: SuiteContext): Promise<SuiteOutput> {
     // Warm-up outside the window: defines every series (the slow path, once per series) and warms
     // the JIT, the WAL file and the pool threads.
     const warm: WriteCounters = { points: 0, backpressure: 0 };
-    for (let i = 0; i < 20; i++) {
-      await writeWithBackpressure(store, loop.next(scrapesPerSlice), warm);
-      await nextTurn();
-    }
-    await store.metrics.flush();
+    const flush = () => store.metrics.flush();
+    await warmUpIngest(20, () => writeWithBackpressure(store, loop.next(scrapesPerSlice), warm), flush);
 
     ctx.progress(`ingest: writing for ${durationMs / 1000} s, ${scrapesPerSlice * series} points per writeBatch, flush() every ${FLUSH_EVERY_MS} ms`);
     const counters: WriteCounters = { points: 0, backpressure: 0 };
-    const flushMs: number[] = [];
-    const pending = new Set<Promise<void>>();
-    let flushError: unknown;
-    const monitor = new EventLoopMonitor();
-    monitor.start();
-    const t0 = performance.now();
-    const timer = setInterval(() => {
-      const started = performance.now();
-      const p: Promise<void> = store.metrics.flush().then(
-        () => {
-          flushMs.push(performance.now() - started);
-          pending.delete(p);
-        },
-        (err: unknown) => {
-          flushError ??= err;
-          pending.delete(p);
-        },
-      );
-      pending.add(p);
-    }, FLUSH_EVERY_MS);
-    try {
-      while (performance.now() - t0 < durationMs && flushError === undefined) {
-        await writeWithBackpressure(store, loop.next(scrapesPerSlice), counters);
-        await nextTurn();
-      }
-    } finally {
-      clearInterval(timer);
-    }
-    const writeEnd = performance.now();
-    await Promise.all(pending);
-    await store.metrics.flush(); // every point written is durable before the clock stops
-    const t1 = performance.now();
-    const delay = monitor.stop();
-    if (flushError !== undefined) throw flushError;
+    const w = await measureSustainedIngest({
+      durationMs,
+      flushEveryMs: FLUSH_EVERY_MS,
+      writeSlice: () => writeWithBackpressure(store, loop.next(scrapesPerSlice), counters),
+      flush,
+    });
 
     const stats = await store.metrics.stats();
     const failures: string[] = [];
     const written = warm.points + counters.points;
     if (stats.points !== written) failures.push(`ingest: the engine reports ${stats.points} points, ${written} were acknowledged`);
-    const seconds = (t1 - t0) / 1000;
     const json = {
       series,
-      seconds: round(seconds, 2),
+      seconds: round(w.seconds, 2),
       points: counters.points,
-      pointsPerSec: Math.round(counters.points / seconds),
-      writeOnlyPointsPerSec: Math.round(counters.points / ((writeEnd - t0) / 1000)),
+      pointsPerSec: Math.round(counters.points / w.seconds),
+      writeOnlyPointsPerSec: Math.round(counters.points / w.writeSeconds),
       pointsPerWriteBatch: scrapesPerSlice * series,
-      eventLoopP50Ms: round(delay.p50Ms, 2),
-      eventLoopP99Ms: round(delay.p99Ms, 2),
-      eventLoopMaxMs: round(delay.maxMs, 2),
-      flushes: flushMs.length,
-      flushP50Ms: round(percentile(flushMs, 50), 2),
-      flushP99Ms: round(percentile(flushMs, 99), 2),
-      flushMaxMs: round(Math.max(...flushMs), 2),
+      ...windowFigures(w),
       backpressureRetries: counters.backpressure,
       simulatedHours: round((loop.scrapes * stepMs) / 3_600_000, 1),
       headPoints: stats.headPoints,
@@ -122,14 +82,7 @@ async function runSustained(ctx: SuiteContext): Promise<SuiteOutput> {
           target: { op: '>=', value: 1_500_000 },
           note: `${series} series, ${json.seconds} s, ${json.flushes} flushes (p99 ${json.flushP99Ms} ms), ${json.backpressureRetries} backpressure waits`,
         },
-        {
-          key: 'metrics.ingest.eventLoopP99Ms',
-          label: 'event-loop p99 while ingesting',
-          value: json.eventLoopP99Ms,
-          unit: 'ms',
-          target: { op: '<=', value: 10 },
-          note: `p50 ${json.eventLoopP50Ms} ms, max ${json.eventLoopMaxMs} ms`,
-        },
+        eventLoopRow('metrics.ingest.eventLoopP99Ms', 'event-loop p99 while ingesting', json),
       ],
     };
   } finally {

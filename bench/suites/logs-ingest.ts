@@ -3,14 +3,12 @@
 // (awaited concurrently, as an app's periodic flush would), while the main thread measures its own
 // event-loop delay. The entries are generated before the window (100,000 "Node web app" entries,
 // replayed with advancing timestamps: bench/lib/logs-replay.ts), so the number is the engine's cost.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LogInput } from '../../src/logs/types.js';
 import { generateNodeLogs } from '../gen/nodelogs.js';
-import { EventLoopMonitor } from '../lib/event-loop.js';
 import { LogReplay } from '../lib/logs-replay.js';
 import { openLogsStore, writeLogs, type LogWriteCounters } from '../lib/logs-store.js';
-import { percentile } from '../lib/percentile.js';
 import { round } from '../lib/stats.js';
+import { eventLoopRow, measureSustainedIngest, warmUpIngest, windowFigures } from '../lib/sustained-ingest.js';
 import { makeTempDir, removeTempDir } from '../lib/temp-dirs.js';
 import type { SuiteContext, SuiteOutput } from '../lib/report.js';
 
@@ -34,68 +32,30 @@ export async function runLogsIngest(ctx: SuiteContext): Promise<SuiteOutput> {
   try {
     // Warm-up outside the window: JIT, WAL file, pool threads, a first seal.
     const warm: LogWriteCounters = { entries: 0, backpressure: 0 };
-    for (let i = 0; i < 20; i++) {
-      await writeLogs(store, replay.next(SLICE_ENTRIES), warm);
-      await nextTurn();
-    }
-    await store.logs.flush();
+    const flush = () => store.logs.flush();
+    await warmUpIngest(20, () => writeLogs(store, replay.next(SLICE_ENTRIES), warm), flush);
 
     ctx.progress(`logs.ingest: writing for ${durationMs / 1000} s, ${SLICE_ENTRIES} entries per turn, flush() every ${FLUSH_EVERY_MS} ms`);
     const counters: LogWriteCounters = { entries: 0, backpressure: 0 };
-    const flushMs: number[] = [];
-    const pending = new Set<Promise<void>>();
-    let flushError: unknown;
-    const monitor = new EventLoopMonitor();
-    monitor.start();
-    const t0 = performance.now();
-    const timer = setInterval(() => {
-      const started = performance.now();
-      const p: Promise<void> = store.logs.flush().then(
-        () => {
-          flushMs.push(performance.now() - started);
-          pending.delete(p);
-        },
-        (err: unknown) => {
-          flushError ??= err;
-          pending.delete(p);
-        },
-      );
-      pending.add(p);
-    }, FLUSH_EVERY_MS);
-    try {
-      while (performance.now() - t0 < durationMs && flushError === undefined) {
-        await writeLogs(store, replay.next(SLICE_ENTRIES), counters);
-        await nextTurn();
-      }
-    } finally {
-      clearInterval(timer);
-    }
-    const writeEnd = performance.now();
-    await Promise.all(pending);
-    await store.logs.flush(); // every entry counted is durable before the clock stops
-    const t1 = performance.now();
-    const delay = monitor.stop();
-    if (flushError !== undefined) throw flushError;
+    const w = await measureSustainedIngest({
+      durationMs,
+      flushEveryMs: FLUSH_EVERY_MS,
+      writeSlice: () => writeLogs(store, replay.next(SLICE_ENTRIES), counters),
+      flush,
+    });
 
     const stats = await store.logs.stats();
     const failures: string[] = [];
     const written = warm.entries + counters.entries;
     if (stats.entries !== written) failures.push(`logs.ingest: the engine reports ${stats.entries} entries, ${written} were acknowledged`);
-    const seconds = (t1 - t0) / 1000;
     const json = {
-      seconds: round(seconds, 2),
+      seconds: round(w.seconds, 2),
       entries: counters.entries,
-      entriesPerSec: Math.round(counters.entries / seconds),
-      writeOnlyEntriesPerSec: Math.round(counters.entries / ((writeEnd - t0) / 1000)),
+      entriesPerSec: Math.round(counters.entries / w.seconds),
+      writeOnlyEntriesPerSec: Math.round(counters.entries / w.writeSeconds),
       entriesPerTurn: SLICE_ENTRIES,
       windowEntries,
-      eventLoopP50Ms: round(delay.p50Ms, 2),
-      eventLoopP99Ms: round(delay.p99Ms, 2),
-      eventLoopMaxMs: round(delay.maxMs, 2),
-      flushes: flushMs.length,
-      flushP50Ms: round(percentile(flushMs, 50), 2),
-      flushP99Ms: round(percentile(flushMs, 99), 2),
-      flushMaxMs: round(flushMs.length ? Math.max(...flushMs) : NaN, 2),
+      ...windowFigures(w),
       backpressureRetries: counters.backpressure,
       simulatedMinutes: round(replay.simulatedSeconds() / 60, 1),
       hotEntries: stats.hotEntries,
@@ -114,14 +74,7 @@ export async function runLogsIngest(ctx: SuiteContext): Promise<SuiteOutput> {
           target: { op: '>=', value: 300_000 },
           note: `${json.seconds} s, ${json.flushes} flushes (p99 ${json.flushP99Ms} ms), ${json.backpressureRetries} backpressure waits`,
         },
-        {
-          key: 'logs.ingest.eventLoopP99Ms',
-          label: 'logs: event-loop p99 while ingesting',
-          value: json.eventLoopP99Ms,
-          unit: 'ms',
-          target: { op: '<=', value: 10 },
-          note: `p50 ${json.eventLoopP50Ms} ms, max ${json.eventLoopMaxMs} ms`,
-        },
+        eventLoopRow('logs.ingest.eventLoopP99Ms', 'logs: event-loop p99 while ingesting', json),
       ],
     };
   } finally {

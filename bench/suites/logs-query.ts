@@ -2,16 +2,14 @@
 // (the one logs.synthetic built in this process, else built here). Every answer is checked once
 // against the in-memory oracle filled while the dataset was generated (bench/lib/logs-oracle.ts):
 // the page entry by entry, and count() against the oracle's total.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { LogInput, LogQuery } from '../../src/logs/types.js';
 import { ABSENT_NEEDLE, logsDataset, PAGE, QUERY_ROUTE, SUBSTRING_NEEDLE, type LogsDataset } from '../lib/logs-dataset.js';
 import { firstMismatch } from '../lib/logs-oracle.js';
 import { openLogsStore, type LogsBenchStore } from '../lib/logs-store.js';
-import { percentile } from '../lib/percentile.js';
 import { round } from '../lib/stats.js';
+import { timeRuns } from '../lib/timed-runs.js';
 import type { SuiteContext, SuiteOutput, SummaryRow } from '../lib/report.js';
 
-const WARM_UP_RUNS = 3;
 const HOUR_NS = 3_600_000_000_000n;
 
 interface Case {
@@ -39,18 +37,6 @@ function cases(ds: LogsDataset): Case[] {
   ];
 }
 
-async function timeP50(runs: number, call: () => Promise<unknown>): Promise<{ p50Ms: number; p90Ms: number }> {
-  for (let i = 0; i < WARM_UP_RUNS; i++) await call();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await call();
-    ms.push(performance.now() - t0);
-    await nextTurn();
-  }
-  return { p50Ms: percentile(ms, 50), p90Ms: percentile(ms, 90) };
-}
-
 /** The page and count() checked against the oracle; a failure message or null. */
 async function check(store: LogsBenchStore, c: Case): Promise<{ problem: string | null; blocksScanned: number; returned: number }> {
   const page = await store.logs.query(c.query);
@@ -75,7 +61,7 @@ export async function runLogsQuery(ctx: SuiteContext): Promise<SuiteOutput> {
     for (const c of cases(ds)) {
       const checked = await check(store, c);
       if (checked.problem) failures.push(`logs.query.${c.key}: ${checked.problem}`);
-      const t = await timeP50(runs, () => store.logs.query(c.query));
+      const t = await timeRuns(runs, () => store.logs.query(c.query));
       const base = c.key.replace(/Ms$/, '');
       json[c.key] = round(t.p50Ms, 2);
       json[`${base}P90Ms`] = round(t.p90Ms, 2);

@@ -11,7 +11,7 @@ import { Prng } from '../gen/prng.js';
 import { openBenchStore, writeWithBackpressure, type BenchStore } from '../lib/bench-store.js';
 import { runSharedAsSuite, sharedPart } from '../lib/parts.js';
 import { round } from '../lib/stats.js';
-import { percentile } from '../lib/percentile.js';
+import { timeRuns } from '../lib/timed-runs.js';
 import { standardDataset, type StandardDataset } from '../lib/standard-dataset.js';
 import type { BenchPoint } from '../lib/telemetry-points.js';
 import type { Suite, SuiteContext, SuiteOutput } from '../lib/report.js';
@@ -20,20 +20,6 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const YEAR_NAME = 'bench_checkout_latency_p95_ms';
 const YEAR_STEP_MS = 300_000;
-const WARM_UP_RUNS = 3;
-
-/** p50 (and p90, min) of `runs` sequential timed calls after a warm-up. */
-async function timeP50(runs: number, call: () => Promise<unknown>): Promise<{ p50Ms: number; p90Ms: number; minMs: number }> {
-  for (let i = 0; i < WARM_UP_RUNS; i++) await call();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await call();
-    ms.push(performance.now() - t0);
-    await nextTurn();
-  }
-  return { p50Ms: percentile(ms, 50), p90Ms: percentile(ms, 90), minMs: Math.min(...ms) };
-}
 
 /**
  * A year of a p95 latency gauge at 5 min ending at `endMs`: a daily cycle, a slow drift, noise and
@@ -101,7 +87,7 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
       failures.push(`metrics.query: raw query returned ${rawAnswer.length} series / ${rawAnswer[0]?.tsMs.length ?? 0} points, expected 1 / ${ds.pointsPerSeries}`);
     }
     ctx.progress(`metrics.query: raw ${ds.pointsPerSeries} points x ${runs} runs`);
-    const raw = await timeP50(runs, () => store.metrics.query(rawQuery));
+    const raw = await timeRuns(runs, () => store.metrics.query(rawQuery));
 
     // 2. All 200 series over the last 24 h (or the whole dataset with --quick), 300 steps.
     const spanMs = Math.min(DAY_MS, endMs - ds.fromMs);
@@ -121,7 +107,7 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
       failures.push(`metrics.query: 24 h aggregation returned ${aggAnswer.length} series with up to ${maxSteps} steps, expected ${ds.catalog.length} with 300`);
     }
     ctx.progress(`metrics.query: 1 query (${aggAnswer.length} series of ${names.length} metrics) x ${runs} runs`);
-    const agg = await timeP50(runs, aggAll);
+    const agg = await timeRuns(runs, aggAll);
     // The same query over a window ending at 13:37 UTC: a "last 24 h" dashboard at an arbitrary time
     // of day, not aligned to any block boundary (compacted blocks are cut at 6 h UTC cells), so it
     // decodes partial blocks at both ends where the midnight-aligned window above decodes none.
@@ -129,13 +115,13 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
     const aggOffCell = () => store.metrics.query({ matchers: everyMetric, fromMs: offEndMs - spanMs, toMs: offEndMs - 1, stepMs, agg: 'avg' });
     const offAnswer = await aggOffCell();
     if (offAnswer.length !== ds.catalog.length) failures.push(`metrics.query: the unaligned 24 h aggregation returned ${offAnswer.length} series, expected ${ds.catalog.length}`);
-    const aggUnaligned = await timeP50(runs, aggOffCell);
+    const aggUnaligned = await timeRuns(runs, aggOffCell);
 
     // 3. groupBy: per-route request rate, summed across status codes.
     const groupQuery = { name: 'http_requests_total', fromMs: endMs - spanMs, toMs: endMs - 1, stepMs, agg: 'rate' as const, groupBy: ['route'] };
     const groupAnswer = await store.metrics.query(groupQuery);
     if (groupAnswer.length !== 4) failures.push(`metrics.query: groupBy route returned ${groupAnswer.length} groups, expected 4`);
-    const group = await timeP50(runs, () => store.metrics.query(groupQuery));
+    const group = await timeRuns(runs, () => store.metrics.query(groupQuery));
 
     // 4. A year at 1-day steps: the daily rollups.
     const dailyQuery = { name: YEAR_NAME, fromMs: year.fromMs, toMs: endMs - 1, stepMs: DAY_MS, agg: 'avg' as const };
@@ -152,7 +138,7 @@ async function runQueries(ctx: SuiteContext): Promise<SuiteOutput> {
       }
       if (wrong) failures.push(`metrics.query: ${wrong} of ${want.size} daily averages differ from the raw data`);
     }
-    const daily = await timeP50(runs, () => store.metrics.query(dailyQuery));
+    const daily = await timeRuns(runs, () => store.metrics.query(dailyQuery));
 
     const json = {
       runs,

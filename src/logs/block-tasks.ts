@@ -1,14 +1,14 @@
-// The logs engine's block work inside pool workers, as plain synchronous functions over bytes and
-// files: sealing (entry records -> columnar block -> TBLK frame) and compaction (read + check + decode
-// small blocks, merge, re-encode at a stronger level). No SQLite and no engine state: the main thread
-// decides offsets and rows; positional writes + fdatasync reuse the pool's writeBlocks task, backup
-// copies its copyFiles task, and query reads are query/read-blocks.ts.
+// The logs engine's seal work inside pool workers, as plain synchronous functions over bytes: entry
+// records -> block -> TBLK frame. No SQLite and no engine state: the main thread decides offsets and
+// rows; positional writes + fdatasync reuse the pool's writeBlocks task, backup copies its copyFiles
+// task, compaction is compact-tasks.ts and query reads are query/read-blocks.ts.
 import path from 'node:path';
 import type { LzLevel } from '../codec/lz.js';
-import { frameBlock, parseBlock } from '../storage/block.js';
-import { SegmentReader } from '../storage/segments.js';
-import { decodeLogBlock, encodeLogBlock, type LogBlockMeta } from './codec/block.js';
+import { BLOCK_HEADER_BYTES, frameBlock } from '../storage/block.js';
+import { writeAt } from '../storage/segments.js';
+import { encodeLogBlock, type LogBlockMeta } from './codec/block.js';
 import { decodeEntryRecords } from './codec/entry-record.js';
+import { attributeKeysOfRecords } from './codec/record-keys.js';
 import { ceilMs, floorMs } from './query/time.js';
 import { KIND_LOG_BLOCK } from './schema.js';
 import type { LogEntry } from './types.js';
@@ -34,6 +34,48 @@ export function sealLogBlock(input: SealLogBlockInput): SealedLogBlock {
   return encodeFramed(entries, seqs, input.level, input.indexedAttributes, input.records.length);
 }
 
+export interface SealRawLogBlockInput {
+  /** Absolute engine root (logs/). */
+  root: string;
+  /** Segment file (relative to root) and offset the main thread allocated for the framed block. */
+  file: string;
+  offset: number;
+  /**
+   * The chunk's records live in `buffer[0, length)`: the hot chunk's own record buffer, shared (no
+   * copy and no transfer: the main thread keeps serving queries from it until the commit).
+   */
+  buffer: SharedArrayBuffer | ArrayBuffer;
+  length: number;
+  count: number;
+  tMinMs: number;
+  tMaxMs: number;
+}
+
+/** Frame length of a RAW block over `recordBytes` of records (known before the pool sees them). */
+export function rawLogBlockLength(recordBytes: number): number {
+  return BLOCK_HEADER_BYTES + recordBytes;
+}
+
+export interface SealedRawLogBlock {
+  /** Bytes written (the frame). */
+  bytes: number;
+  /** Distinct top-level attribute keys of the records (the row's keys, with the resources' ones). */
+  attributeKeys: string[];
+}
+
+/**
+ * The cheap seal (schema.ts CODEC_LOG_RAW_V1): the records as the block payload, framed (crc) and
+ * written at the allocated offset + fdatasync, in one task; plus the records' attribute keys (a byte
+ * scan: kept off the main thread, which would otherwise walk every entry's attributes).
+ */
+export function sealRawLogBlock(input: SealRawLogBlockInput): SealedRawLogBlock {
+  const records = new Uint8Array(input.buffer, 0, input.length);
+  const attributeKeys = attributeKeysOfRecords(records);
+  const framed = frameBlock({ kind: KIND_LOG_BLOCK, ownerId: 0, count: input.count, tMinMs: input.tMinMs, tMaxMs: input.tMaxMs }, records);
+  writeAt(path.join(input.root, input.file), input.offset, framed);
+  return { bytes: framed.length, attributeKeys };
+}
+
 function encodeFramed(entries: LogEntry[], seqs: Float64Array, level: LzLevel, indexedAttributes: string[], rawBytes?: number): SealedLogBlock {
   const { payload, meta } = encodeLogBlock(entries, seqs, level, { indexedAttributes, rawBytes });
   const framed = frameBlock(
@@ -53,95 +95,6 @@ function encodeFramed(entries: LogEntry[], seqs: Float64Array, level: LzLevel, i
     if (seqs[i] > maxSeq) maxSeq = seqs[i];
   }
   return { framed, meta, minSeq, maxSeq };
-}
-
-// ---------------------------------------------------------------- compaction
-
-export interface CompactLogRef {
-  id: number;
-  /** Relative to the engine root. */
-  file: string;
-  offset: number;
-  length: number;
-}
-
-export interface CompactLogBlocksInput {
-  /** Absolute engine root (logs/). */
-  root: string;
-  /** Each group's blocks merge into blocks of at most maxEntries entries. */
-  groups: Array<{ blocks: CompactLogRef[] }>;
-  level: LzLevel;
-  indexedAttributes: string[];
-  maxEntries: number;
-}
-
-export interface CompactedLogBlock extends Omit<SealedLogBlock, 'framed'> {
-  group: number;
-  /** Byte range of its frame in the output's `bytes`. */
-  start: number;
-  length: number;
-}
-
-export interface CompactLogBlocksOutput {
-  /** Framed blocks back to back. */
-  bytes: Uint8Array;
-  blocks: CompactedLogBlock[];
-  /** Groups left untouched because one of their blocks failed its check or decode. */
-  failed: Array<{ group: number; blockId: number; code: string; message: string }>;
-}
-
-export function compactLogBlocks(input: CompactLogBlocksInput): CompactLogBlocksOutput {
-  const parts: Uint8Array[] = [];
-  const blocks: CompactedLogBlock[] = [];
-  const failed: CompactLogBlocksOutput['failed'] = [];
-  let total = 0;
-  const reader = new SegmentReader();
-  try {
-    input.groups.forEach((g, gi) => {
-      const entries: LogEntry[] = [];
-      const seqList: number[] = [];
-      for (const ref of g.blocks) {
-        try {
-          const { header, payload } = parseBlock(reader.read(path.join(input.root, ref.file), ref.offset, ref.length));
-          const d = decodeLogBlock(payload);
-          if (d.entries.length !== header.count) throw new Error(`block decodes to ${d.entries.length} entries but its header says ${header.count}`);
-          for (let i = 0; i < d.entries.length; i++) {
-            entries.push(d.entries[i]);
-            seqList.push(d.seqs[i]);
-          }
-        } catch (err) {
-          const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'CORRUPT_BLOCK';
-          failed.push({ group: gi, blockId: ref.id, code, message: err instanceof Error ? err.message : String(err) });
-          return;
-        }
-      }
-      // Time order, so each output block covers a narrow time range (better pruning) when split.
-      const order = entries.map((_, i) => i);
-      order.sort((a, b) => (entries[a].tsNs < entries[b].tsNs ? -1 : entries[a].tsNs > entries[b].tsNs ? 1 : seqList[a] - seqList[b]));
-      const per = Math.ceil(order.length / Math.max(1, Math.ceil(order.length / input.maxEntries)));
-      for (let from = 0; from < order.length; from += per) {
-        const idx = order.slice(from, from + per);
-        const out = encodeFramed(
-          idx.map((i) => entries[i]),
-          Float64Array.from(idx, (i) => seqList[i]),
-          input.level,
-          input.indexedAttributes,
-        );
-        blocks.push({ group: gi, start: total, length: out.framed.length, meta: out.meta, minSeq: out.minSeq, maxSeq: out.maxSeq });
-        parts.push(out.framed);
-        total += out.framed.length;
-      }
-    });
-  } finally {
-    reader.close();
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return { bytes, blocks, failed };
 }
 
 /** Buffers of an output a worker transfers back (filters included). */

@@ -1,23 +1,67 @@
-// Compaction: small blocks (the write path seals every second, so a quiet app makes many tiny
-// blocks) merge into blocks of up to MAX_ENTRIES within one segment day, at the strongest LZ level.
-// Reads + merges + encodes run in the pool; the new rows and the deletion of the old ones commit in
-// ONE transaction under the read gate (no query is paging the index then), then segment files left
-// without a live block are deleted whole. Blocks known corrupt are never read, merged or rewritten.
+// Compaction: the write path seals cheap RAW blocks (the hot chunk's entry records as-is); this job
+// turns them into columnar blocks, oldest first, partitioned by severity class (compact-tasks.ts:
+// A = trace/debug/info, B = warn, C = error/fatal never share a block), and merges the small
+// single-class blocks that leaves (the tail of each conversion, quiet periods) within one segment
+// day. Reads + merges + encodes run in the pool; the new rows and the deletion of the old ones
+// commit in ONE transaction under the read gate (no query is paging the index then), then segment
+// files left without a live block are deleted whole. Blocks known corrupt are never read, merged or
+// rewritten. A run repeats passes until nothing committed before it started is left to do
+// (compactNow() after sealNow() leaves no RAW block).
 import type { LzLevel } from '../codec/lz.js';
 import type { EventBlockRow, NewEventBlock } from '../storage/event-index.js';
 import { deleteDeadSegments } from '../storage/segment-gc.js';
-import type { CompactLogBlocksOutput, CompactLogRef } from './block-tasks.js';
+import { classOfMask, SEVERITY_CLASS_MASKS, type CompactLogBlocksOutput, type CompactLogRef } from './compact-tasks.js';
 import type { LogsEngine } from './engine.js';
-import { CODEC_LOG_BLOCK_V1 } from './schema.js';
+import { CODEC_LOG_BLOCK_V1, CODEC_LOG_RAW_V1 } from './schema.js';
 
-/** Blocks with fewer entries than this are compaction candidates. */
-export const SMALL_BLOCK_ENTRIES = 8192;
-/** Largest block compaction writes. */
-export const MAX_COMPACT_ENTRIES = 65_536;
-/** Candidate rows looked at per run (a backlog is worked off over several runs). */
-const ROWS_PER_RUN = 20_000;
-/** Entries per pool task (bounds one task's memory). */
-const ENTRIES_PER_TASK = 4 * MAX_COMPACT_ENTRIES;
+/**
+ * Target entries per columnar block, per severity class (A, B, C). Measured on the 1 M-entry nodelogs
+ * dataset (bench logs.synthetic / logs.query): see docs/logs-engine.md "Compaction". B and C are rare
+ * (~3 % and ~1 %): small blocks cost them nearly no ratio and keep warn/error pages cheap to decode.
+ */
+export const CLASS_BLOCK_ENTRIES: readonly number[] = [65_536, 4_096, 512];
+/**
+ * The newest events (about this many, all classes together: index.newestEventsBoundaryNs) go to
+ * blocks of RECENT_BLOCK_ENTRIES: newest-first pages (the usual log view) and filters keeping a few
+ * % of entries then decode a few hundred entries instead of a 64 k-entry block. Once newer events
+ * push them out, a later run merges them into full-size blocks (re-encoding at most this many
+ * events per run). 4 k events in 256-entry blocks cost ~0.5 % of the 1 M-entry bench's bytes.
+ */
+export const RECENT_EVENTS = 4_096;
+export const RECENT_BLOCK_ENTRIES = 256;
+/**
+ * A single-class block is small below half its target (recent or class size): it is merged with
+ * the other small blocks of its class, tier and day.
+ */
+export function smallBlockEntries(cls: number, recent = false): number {
+  return (recent ? RECENT_BLOCK_ENTRIES : CLASS_BLOCK_ENTRIES[cls]) >> 1;
+}
+/**
+ * Segment tiers of the logs store (storage/segment-set.ts): '' holds sealed blocks (segments/) and
+ * final compaction output (compacted/); 'staging/' holds compaction output that a later run
+ * rewrites again (recent-tier and small blocks). Kept apart so that files die whole: were
+ * short-lived blocks written between final ones, their bytes would stay as holes in long-lived files.
+ */
+export const LOG_SEGMENT_TIERS: readonly string[] = ['', 'staging/'];
+const STAGING_TIER = 1;
+/**
+ * A staging file whose dead bytes exceed this share of it (and STAGING_DEAD_MIN_BYTES) has its live
+ * blocks rewritten into the other staging generation at the end of a run, so the file dies whole:
+ * staging blocks are merged away run after run, and the survivors would keep their file's dead
+ * bytes on disk.
+ */
+const STAGING_DEAD_SHARE = 0.25;
+const STAGING_DEAD_MIN_BYTES = 64 * 1024;
+const STAGING_PREFIX = LOG_SEGMENT_TIERS[STAGING_TIER];
+const STAGING_GEN1_PREFIX = `${STAGING_PREFIX}compacted/`;
+/** Entries one group (one pool task) holds at most: bounds a worker's decoded objects. */
+export const GROUP_ENTRIES = 65_536;
+/** Candidate rows looked at per pass, and groups run per pass (bounds the pass's memory). */
+const ROWS_PER_PASS = 20_000;
+const GROUPS_PER_PASS = 16;
+/** Passes per run at most (each does work, so a run ends long before unless the backlog is huge). */
+const MAX_PASSES = 10_000;
+const I64_MIN = -(2n ** 63n);
 export const COMPACT_LEVEL: LzLevel = 'max';
 
 export interface LogCompactionReport {
@@ -27,88 +71,163 @@ export interface LogCompactionReport {
   filesDeleted: number;
 }
 
-/** Consecutive small blocks of one day, up to MAX_COMPACT_ENTRIES together; groups of >= 2 blocks. */
-export function planGroups(rows: readonly EventBlockRow[], maxEntries = MAX_COMPACT_ENTRIES): EventBlockRow[][] {
+/** A block the write path sealed (RAW) or one mixing severity classes: it must be rewritten. */
+export function needsConversion(r: Pick<EventBlockRow, 'codec' | 'mask'>): boolean {
+  return r.codec === CODEC_LOG_RAW_V1 || classOfMask(r.mask) < 0;
+}
+
+/**
+ * One pass's groups from the candidate rows (day, then write order). While blocks need conversion,
+ * only those: consecutive ones of a day, up to GROUP_ENTRIES each. Otherwise the small blocks of one
+ * (day, class), groups of >= 2 (each such group leaves fewer small blocks: the passes converge).
+ */
+export function planGroups(rows: readonly EventBlockRow[], recentFromNs?: bigint, groupEntries = GROUP_ENTRIES): EventBlockRow[][] {
+  const convert = rows.filter(needsConversion);
   const groups: EventBlockRow[][] = [];
-  let cur: EventBlockRow[] = [];
-  let entries = 0;
-  const close = () => {
-    if (cur.length >= 2) groups.push(cur);
-    cur = [];
-    entries = 0;
+  const chunk = (list: readonly EventBlockRow[], minBlocks: number) => {
+    let cur: EventBlockRow[] = [];
+    let entries = 0;
+    const close = () => {
+      if (cur.length >= minBlocks) groups.push(cur);
+      cur = [];
+      entries = 0;
+    };
+    // Per day (compaction output stays in its day), in the given (write) order.
+    const byDay = new Map<string, EventBlockRow[]>();
+    for (const r of list) {
+      const d = byDay.get(r.day);
+      if (d) d.push(r);
+      else byDay.set(r.day, [r]);
+    }
+    for (const day of byDay.values()) {
+      for (const r of day) {
+        if (cur.length > 0 && entries + r.count > groupEntries) close();
+        cur.push(r);
+        entries += r.count;
+      }
+      close();
+    }
   };
-  for (const r of rows) {
-    if (cur.length > 0 && (r.day !== cur[0].day || entries + r.count > maxEntries)) close();
-    cur.push(r);
-    entries += r.count;
+  if (convert.length > 0) {
+    chunk(convert, 1);
+    return groups;
   }
-  close();
+  // A block reaching back before the boundary is an old one (a merge splits off its recent part).
+  const isRecent = (r: EventBlockRow) => recentFromNs !== undefined && r.tMinNs >= recentFromNs;
+  for (let k = 0; k < SEVERITY_CLASS_MASKS.length; k++) {
+    for (const recent of [false, true]) {
+      chunk(
+        rows.filter((r) => classOfMask(r.mask) === k && isRecent(r) === recent && r.count < smallBlockEntries(k, recent)),
+        2,
+      );
+    }
+  }
   return groups;
 }
 
-export async function runLogCompaction(e: LogsEngine): Promise<LogCompactionReport> {
+/** Runs passes until nothing is left to compact (or `maxPasses`): every RAW block readable is converted. */
+export async function runLogCompaction(e: LogsEngine, opts: { maxPasses?: number } = {}): Promise<LogCompactionReport> {
   const report: LogCompactionReport = { groups: 0, blocksIn: 0, blocksOut: 0, filesDeleted: 0 };
-  if (e.isClosed) return report;
-  const groups = planGroups(e.index.smallBlocks(SMALL_BLOCK_ENTRIES, ROWS_PER_RUN));
-  if (groups.length === 0) return report;
-  // Tasks of about ENTRIES_PER_TASK entries each.
-  const tasks: EventBlockRow[][][] = [];
-  let cur: EventBlockRow[][] = [];
-  let entries = 0;
-  for (const g of groups) {
-    const n = g.reduce((s, r) => s + r.count, 0);
-    if (cur.length > 0 && entries + n > ENTRIES_PER_TASK) {
-      tasks.push(cur);
-      cur = [];
-      entries = 0;
-    }
-    cur.push(g);
-    entries += n;
+  const maxPasses = opts.maxPasses ?? MAX_PASSES;
+  // Fixed for the run, so its passes converge (each merge leaves fewer small blocks of its tier).
+  // Fewer events than RECENT_EVENTS in all: they are all recent.
+  const recentFromNs = e.index.newestEventsBoundaryNs(RECENT_EVENTS) ?? I64_MIN;
+  // Only blocks committed before the run started: under steady ingest new RAW blocks keep coming,
+  // and a run must end (it holds the maintenance mutex: retention and backups wait for it).
+  const upToSeq = e.index.sealedSeq();
+  for (let pass = 0; pass < maxPasses && !e.isClosed; pass++) {
+    const rows = e.index
+      .compactionCandidates(
+        { codecs: [CODEC_LOG_RAW_V1], maxCount: Math.max(...CLASS_BLOCK_ENTRIES.map((_, k) => smallBlockEntries(k))), maskGroups: SEVERITY_CLASS_MASKS },
+        ROWS_PER_PASS,
+      )
+      .filter((r) => r.maxSeq <= upToSeq);
+    const groups = planGroups(rows, recentFromNs).slice(0, GROUPS_PER_PASS);
+    if (groups.length === 0) break;
+    const corruptBefore = e.index.corruptFound();
+    const done = await runPass(e, groups, recentFromNs, report, false);
+    // Every group failed: retry only when that found new corrupt blocks (left out of the next
+    // pass's rows); a failure with no culprit (an I/O error) waits for the next run.
+    if (done === 0 && e.index.corruptFound() === corruptBefore) break;
   }
-  if (cur.length > 0) tasks.push(cur);
-  const ref = (r: EventBlockRow): CompactLogRef => ({ id: r.id, file: r.file, offset: r.offset, length: r.length });
+  if (!e.isClosed) await relocateStaging(e, recentFromNs, report);
+  return report;
+}
+
+/** Rewrites the live blocks of mostly-dead staging files into the other staging generation. */
+async function relocateStaging(e: LogsEngine, recentFromNs: bigint, report: LogCompactionReport): Promise<void> {
+  const live = e.index.liveBytesByFile();
+  for (const toGen1 of [true, false]) {
+    const groups: EventBlockRow[][] = [];
+    for (const f of e.segments.files()) {
+      if (!f.file.startsWith(STAGING_PREFIX) || f.file.startsWith(STAGING_GEN1_PREFIX) === toGen1) continue;
+      const liveBytes = live.get(f.file) ?? 0;
+      const dead = f.bytes - liveBytes;
+      if (liveBytes === 0 || dead < STAGING_DEAD_MIN_BYTES || dead < f.bytes * STAGING_DEAD_SHARE) continue;
+      const rows = e.index.rowsInFile(f.file).filter((r) => !needsConversion(r));
+      for (let i = 0; i < rows.length; ) {
+        const g: EventBlockRow[] = [];
+        let n = 0;
+        while (i < rows.length && (g.length === 0 || (n + rows[i].count <= GROUP_ENTRIES && rows[i].day === g[0].day))) {
+          n += rows[i].count;
+          g.push(rows[i++]);
+        }
+        groups.push(g);
+      }
+    }
+    if (groups.length > 0) await runPass(e, groups, recentFromNs, report, toGen1);
+  }
+}
+
+/** One pass: pool tasks (one per group), writes, one commit. Returns the groups committed. */
+async function runPass(e: LogsEngine, groups: EventBlockRow[][], recentFromNs: bigint, report: LogCompactionReport, stagingGen1: boolean): Promise<number> {
+  const ref = (r: EventBlockRow): CompactLogRef => ({ id: r.id, file: r.file, offset: r.offset, length: r.length, codec: r.codec });
   // Old blocks are only deleted by maintenance jobs, which run one at a time (the caller holds the
   // maintenance mutex), so reading them here needs no gate.
   const outputs: CompactLogBlocksOutput[] = await Promise.all(
-    tasks.map((t) =>
+    groups.map((g) =>
       e.pool.compactLogBlocks({
         root: e.root,
-        groups: t.map((g) => ({ blocks: g.map(ref) })),
+        groups: [{ blocks: g.map(ref) }],
         level: COMPACT_LEVEL,
         indexedAttributes: [...e.indexedAttributes],
-        maxEntries: MAX_COMPACT_ENTRIES,
+        classEntries: CLASS_BLOCK_ENTRIES,
+        recentFromNs,
+        recentEntries: RECENT_BLOCK_ENTRIES,
       }),
     ),
   );
-  if (e.isClosed) return report;
+  if (e.isClosed) return 0;
   const rows: NewEventBlock[] = [];
   const doomed: number[] = [];
   const files = new Set<string>();
   const writes: Array<Promise<number>> = [];
+  let committed = 0;
+  let blocksIn = 0;
   outputs.forEach((out, t) => {
-    const failedGroups = new Set<number>();
-    for (const f of out.failed) {
-      failedGroups.add(f.group);
-      const bad = tasks[t][f.group].find((r) => r.id === f.blockId);
-      if (bad) e.reportCorrupt({ blockId: bad.id, file: bad.file, offset: bad.offset, code: f.code, message: f.message });
+    const g = groups[t];
+    if (out.failed.length > 0) {
+      for (const f of out.failed) {
+        const bad = g.find((r) => r.id === f.blockId);
+        if (bad) e.reportCorrupt({ blockId: bad.id, file: bad.file, offset: bad.offset, code: f.code, message: f.message });
+      }
+      return;
     }
-    tasks[t].forEach((g, gi) => {
-      if (failedGroups.has(gi)) return;
-      report.groups++;
-      report.blocksIn += g.length;
-      for (const r of g) doomed.push(r.id);
-    });
+    committed++;
+    blocksIn += g.length;
+    for (const r of g) doomed.push(r.id);
+    const day = g[0].day;
     const w: Array<{ file: string; offset: number; start: number; length: number }> = [];
     for (const b of out.blocks) {
-      if (failedGroups.has(b.group)) continue;
-      const day = tasks[t][b.group][0].day;
-      const { file, offset } = e.segments.allocate(day, b.length, true);
+      const m = b.meta;
+      const cls = classOfMask(m.levelMask);
+      const shortLived = m.tMinNs >= recentFromNs || m.count < smallBlockEntries(cls);
+      const { file, offset } = shortLived ? e.segments.allocate(day, b.length, stagingGen1, STAGING_TIER) : e.segments.allocate(day, b.length, true);
       if (!files.has(file)) {
         files.add(file);
         e.pins.pin(file);
       }
       w.push({ file, offset, start: b.start, length: b.length });
-      const m = b.meta;
       rows.push({
         file,
         offset,
@@ -131,7 +250,7 @@ export async function runLogCompaction(e: LogsEngine): Promise<LogCompactionRepo
   });
   try {
     await Promise.all(writes);
-    if (e.isClosed || doomed.length === 0) return report;
+    if (e.isClosed || doomed.length === 0) return 0;
     await e.gate.exclusive(async () => {
       e.db.transaction(() => {
         e.index.insert(rows);
@@ -139,11 +258,13 @@ export async function runLogCompaction(e: LogsEngine): Promise<LogCompactionRepo
       })();
       for (const f of files) e.pins.unpin(f);
       files.clear();
-      report.blocksOut = rows.length;
-      report.filesDeleted = (await deleteDeadSegments(e.gcDeps())).files;
+      report.groups += committed;
+      report.blocksIn += blocksIn;
+      report.blocksOut += rows.length;
+      report.filesDeleted += (await deleteDeadSegments(e.gcDeps())).files;
     });
   } finally {
     for (const f of files) e.pins.unpin(f);
   }
-  return report;
+  return committed;
 }

@@ -19,14 +19,14 @@ import { Wal } from '../storage/wal.js';
 import { decodeEntryRecords } from './codec/entry-record.js';
 import { LogsError } from './errors.js';
 import { HotTail } from './hot.js';
-import { checkResource, normalizeLogInput, ResourceCache } from './normalize.js';
+import { checkResource, detachedEntry, normalizeLogInput, ResourceCache, type NormalizeOptions } from './normalize.js';
 import { fieldValues, listFields, runCount, runQuery, streamQuery, type ReaderHost } from './reader.js';
-import { runLogCompaction, type LogCompactionReport } from './compaction.js';
+import { LOG_SEGMENT_TIERS, runLogCompaction, type LogCompactionReport } from './compaction.js';
 import { runLogRetention, type ResolvedLogsRetention } from './retention.js';
 import { runLogBackup, type LogsBackupReport } from './backup.js';
 import { computeLogStats } from './stats.js';
 import { LOGS_MIGRATIONS } from './schema.js';
-import { LogSealer } from './sealer.js';
+import { LogSealer, type LogSealFormat } from './sealer.js';
 import { LiveTail } from './tail.js';
 import type {
   LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsOptions, LogsRetentionReport, LogsStats, Resource, SkippedBlock,
@@ -40,6 +40,12 @@ export interface LogsEngineOptions extends LogsOptions {
   maxSegmentBytes?: number;
   /** LZ level of sealed blocks (compaction always uses 'max'). Default 'default' (measured: as fast as 'fast' on log blocks, a little smaller). */
   sealLevel?: LzLevel;
+  /**
+   * What sealing writes: 'raw' (default) = the chunk's entry records framed as they are, a crc and a
+   * write (compaction encodes them into columnar blocks in the background); 'columnar' = encoded at
+   * seal time in the pool (sealLevel applies).
+   */
+  sealFormat?: LogSealFormat;
   /** Where background problems are reported (default console.warn). */
   log?: (message: string) => void;
 }
@@ -54,9 +60,19 @@ interface ResolvedOptions {
   compactIntervalMs: number;
   maxSegmentBytes: number;
   sealLevel: LzLevel;
+  sealFormat: LogSealFormat;
   log: (message: string) => void;
 }
 
+/**
+ * write() serializes each entry into its record at once, so normalization need not copy the
+ * caller's attributes (checked with the same rules; the record is the stored form).
+ */
+const NO_COPY: NormalizeOptions = { copyAttributes: false };
+/** Delay from a RAW commit to the background compaction it asks for (a second of seals per run). */
+const COMPACT_AFTER_SEAL_MS = 1000;
+/** Seal format unless LogsEngineOptions.sealFormat says otherwise. */
+const DEFAULT_SEAL_FORMAT: LogSealFormat = 'raw';
 /** A chunk is cut at this many record bytes even before sealEntries (bounds one block). */
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** Records are handed to the WAL buffer in slices of at least this size (or at sync/cut). */
@@ -83,6 +99,8 @@ function resolveOptions(o: LogsEngineOptions = {}, retentionMaxBytes: number): R
   }
   const level = o.sealLevel ?? 'default';
   if (!['fast', 'default', 'max'].includes(level)) throw new RangeError(`timeless: logs.sealLevel must be 'fast', 'default' or 'max', got ${String(level)}`);
+  const sealFormat = o.sealFormat ?? DEFAULT_SEAL_FORMAT;
+  if (sealFormat !== 'raw' && sealFormat !== 'columnar') throw new RangeError(`timeless: logs.sealFormat must be 'raw' or 'columnar', got ${String(sealFormat)}`);
   const resource: Resource = { 'service.name': 'unknown_service:node', 'host.name': os.hostname(), ...checkResource(o.resource ?? {}, 'logs.resource') };
   // Size retention drops whole files: keep each file a small fraction of the budget.
   const autoSegment = Math.max(256 * 1024, Math.min(64 * 1024 * 1024, Math.floor(retentionMaxBytes / 16)));
@@ -96,6 +114,7 @@ function resolveOptions(o: LogsEngineOptions = {}, retentionMaxBytes: number): R
     compactIntervalMs: num(o.compactIntervalMs, 60_000, 'compactIntervalMs', 0),
     maxSegmentBytes: num(o.maxSegmentBytes, autoSegment, 'maxSegmentBytes', 4096),
     sealLevel: level,
+    sealFormat,
     log: o.log ?? ((m: string) => console.warn(m)),
   };
 }
@@ -118,7 +137,7 @@ export class LogsEngine implements ReaderHost {
   readonly index: EventBlockIndex;
   readonly segments: SegmentSet;
   readonly wal: Wal;
-  readonly hot = new HotTail();
+  readonly hot: HotTail;
   readonly sealer: LogSealer;
   readonly pins = new FilePins();
   readonly maintenance = new Mutex();
@@ -138,6 +157,9 @@ export class LogsEngine implements ReaderHost {
   private closing: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private backgroundError: unknown;
+  private compactTimer: NodeJS.Timeout | undefined;
+  private compacting = false;
+  private compactAgain = false;
 
   private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal) {
     this.root = root;
@@ -149,6 +171,7 @@ export class LogsEngine implements ReaderHost {
     this.segments = segments;
     this.wal = wal;
     this.tail = new LiveTail(opts.log);
+    this.hot = new HotTail(opts.indexedAttributes);
     this.resources = new ResourceCache(opts.resource);
     this.sealedSeq = index.sealedSeq();
     this.nextSeq = this.sealedSeq + 1;
@@ -162,6 +185,7 @@ export class LogsEngine implements ReaderHost {
       root,
       level: opts.sealLevel,
       indexedAttributes: opts.indexedAttributes,
+      format: opts.sealFormat,
       onCommit: () => this.afterCommit(),
       onError: (err) => this.reportBackground('sealing', err),
     });
@@ -179,7 +203,7 @@ export class LogsEngine implements ReaderHost {
       db.pragma('wal_autocheckpoint = 0');
       db.pragma(`journal_size_limit = ${INDEX_WAL_LIMIT_BYTES}`);
       const index = new EventBlockIndex(db);
-      const segments = await SegmentSet.open(root, opts.maxSegmentBytes);
+      const segments = await SegmentSet.open(root, opts.maxSegmentBytes, LOG_SEGMENT_TIERS);
       await trimSegmentSet(segments, index.segmentEnds());
       const opened = await Wal.open({ dir: path.join(root, 'wal') });
       wal = opened.wal;
@@ -228,9 +252,9 @@ export class LogsEngine implements ReaderHost {
   /** Replayed entries are in the WAL already: mark them logged, then seal them. */
   private cutReplayed(): void {
     const a = this.hot.active;
-    a.logged = a.writer!.byteLength;
+    a.logged = a.writer.byteLength;
     const cut = this.hot.cut();
-    if (cut) this.sealer.push(cut.chunk, cut.records);
+    if (cut) this.sealer.push(cut);
   }
 
   // ------------------------------------------------------------------ write path
@@ -242,7 +266,7 @@ export class LogsEngine implements ReaderHost {
    */
   write(input: LogInput): void {
     this.assertWritable();
-    const entry = normalizeLogInput(input, this.resources, nowNs);
+    const entry = normalizeLogInput(input, this.resources, nowNs, NO_COPY);
     this.checkPressure();
     this.append(entry);
   }
@@ -254,7 +278,7 @@ export class LogsEngine implements ReaderHost {
     const entries: LogEntry[] = new Array(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
       try {
-        entries[i] = normalizeLogInput(inputs[i], this.resources, nowNs);
+        entries[i] = normalizeLogInput(inputs[i], this.resources, nowNs, NO_COPY);
       } catch (err) {
         if (err instanceof LogsError) err.message += ` (entry ${i}; nothing of this batch was written)`;
         throw err;
@@ -268,7 +292,8 @@ export class LogsEngine implements ReaderHost {
     const seq = this.nextSeq;
     this.hot.append(entry, seq);
     this.nextSeq = seq + 1;
-    if (this.tail.size > 0) this.tail.deliver(entry);
+    // The entry holds the caller's attributes (serialized above): subscribers get their own copy.
+    if (this.tail.size > 0) this.tail.deliver(detachedEntry(entry));
     const a = this.hot.active;
     if (a.count >= this.opts.sealEntries || a.recordBytes >= CHUNK_MAX_RECORD_BYTES) this.cutActive();
     else if (a.recordBytes - a.logged >= WAL_HANDOFF_BYTES) this.handoff();
@@ -288,7 +313,7 @@ export class LogsEngine implements ReaderHost {
     if (this.hot.active.count === 0) return;
     this.handoff();
     const cut = this.hot.cut();
-    if (cut) this.sealer.push(cut.chunk, cut.records);
+    if (cut) this.sealer.push(cut);
   }
 
   /** Hot tail + chunks being sealed + unsynced WAL bytes. */
@@ -338,6 +363,35 @@ export class LogsEngine implements ReaderHost {
     this.maybeRotateWal();
     this.dropCoveredWal();
     this.requestIndexCheckpoint();
+    this.requestCompaction();
+  }
+
+  /**
+   * RAW blocks were committed: compaction (RAW -> columnar) runs in the background soon after, one
+   * run at a time; commits meanwhile ask for the next run. Off with compaction: false or
+   * compactIntervalMs: 0 (then only compactNow() compacts).
+   */
+  private requestCompaction(): void {
+    if (!this.opts.compaction || this.opts.compactIntervalMs === 0 || this.opts.sealFormat !== 'raw' || this.closed) return;
+    if (this.compacting) {
+      this.compactAgain = true;
+      return;
+    }
+    if (this.compactTimer) return;
+    this.compactTimer = setTimeout(() => {
+      this.compactTimer = undefined;
+      if (this.closed) return;
+      this.compacting = true;
+      this.compactAgain = false;
+      this.maintenance
+        .run(() => runLogCompaction(this))
+        .catch((err) => this.reportBackground('compaction', err))
+        .finally(() => {
+          this.compacting = false;
+          if (this.compactAgain) this.requestCompaction();
+        });
+    }, COMPACT_AFTER_SEAL_MS);
+    this.compactTimer.unref();
   }
 
   /** Starts a new WAL file once enough was written (or all is sealed), so the old ones can go. */
@@ -440,9 +494,39 @@ export class LogsEngine implements ReaderHost {
 
   // ------------------------------------------------------------------ maintenance
 
+  /**
+   * Seals the hot tail, compacts (RAW blocks become columnar, small blocks merge), then leaves the
+   * store at rest for measurement: the WAL files every entry of which is in committed blocks are
+   * dropped (rotate + drop, awaited) and index.db's -wal is checkpointed back (TRUNCATE, in the pool).
+   */
   async compactNow(): Promise<LogCompactionReport> {
     this.assertOpen();
-    return this.maintenance.run(() => runLogCompaction(this));
+    await this.sealNow();
+    return this.maintenance.run(async () => {
+      const report = await runLogCompaction(this);
+      if (!this.closed) await this.settleAtRest();
+      return report;
+    });
+  }
+
+  /** Caller holds the maintenance mutex. Drops the sealed WAL and truncates index.db-wal. */
+  private async settleAtRest(): Promise<void> {
+    this.handoff();
+    const walSeq = await this.wal.rotate();
+    this.walBytesSinceRotate = 0;
+    // Taken once rotated, as maybeRotateWal does: a write() + flush() while the rotation waited
+    // its turn may have put records with seq < nextSeq into the old file.
+    const coverSeq = this.nextSeq - 1;
+    if (this.sealedSeq >= coverSeq) {
+      await syncSqliteWal(this.dbFile);
+      await this.wal.dropBefore(walSeq);
+      while (this.walMarks.length > 0 && this.walMarks[0].walSeq <= walSeq) this.walMarks.shift();
+    } else {
+      this.walMarks.push({ walSeq, coverSeq });
+    }
+    // One checkpoint at a time (a PASSIVE one may be running from the last commit).
+    await this.indexCheckpoint;
+    await this.pool.checkpointIndex(this.dbFile, 'TRUNCATE');
   }
 
   async runRetention(r: ResolvedLogsRetention, nowMs = Date.now()): Promise<LogsRetentionReport> {
@@ -537,6 +621,7 @@ export class LogsEngine implements ReaderHost {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       for (const t of this.timers) clearInterval(t);
+      if (this.compactTimer) clearTimeout(this.compactTimer);
       this.tail.clear();
       let err: unknown;
       try {

@@ -85,11 +85,25 @@ function mergeResource(defaultResource: Resource, r: unknown): Resource {
   return Object.freeze({ ...defaultResource, ...checkResource(r, 'resource') });
 }
 
+export interface NormalizeOptions {
+  /**
+   * false: attributes are checked (same rules, same typed errors) but NOT copied: the entry holds
+   * the caller's object, so it must be serialized before control returns to the caller (the
+   * engine's write path: the entry record IS the stored form, as JSON keeps it). Default true.
+   */
+  copyAttributes?: boolean;
+}
+
 /**
  * Validates and normalizes one input. `defaultResource` must be a checked, never-mutated object
  * (checkResource), or a ResourceCache over one; `nowNs` is used when the input has no time.
  */
-export function normalizeLogInput(input: LogInput, defaultResource: Resource | ResourceCache, nowNs: () => bigint): LogEntry {
+export function normalizeLogInput(
+  input: LogInput,
+  defaultResource: Resource | ResourceCache,
+  nowNs: () => bigint,
+  opts?: NormalizeOptions,
+): LogEntry {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw invalid(`a log entry must be an object { message, level?, tsMs?, tsNs?, attributes?, traceId?, spanId?, resource? }, got ${describe(input)}`);
   }
@@ -97,7 +111,7 @@ export function normalizeLogInput(input: LogInput, defaultResource: Resource | R
   if (typeof message !== 'string') throw invalid(`message must be a string, got ${describe(message)}`);
   const tsNs = input.tsNs !== undefined ? nsOf(input.tsNs) : input.tsMs !== undefined ? msOf(input.tsMs) : nowNs();
   const { level, severityNumber } = levelOf(input.level);
-  const attributes = input.attributes === undefined ? {} : attributesOf(input.attributes);
+  const attributes = input.attributes === undefined ? {} : opts?.copyAttributes === false ? checkedAttributes(input.attributes) : attributesOf(input.attributes);
   const resource =
     defaultResource instanceof ResourceCache
       ? input.resource === undefined
@@ -106,12 +120,16 @@ export function normalizeLogInput(input: LogInput, defaultResource: Resource | R
       : input.resource === undefined
         ? defaultResource
         : mergeResource(defaultResource, input.resource);
-  const entry: LogEntry = { tsNs, level, severityNumber, message, attributes, resource };
   const traceId = idOf(input.traceId, 'traceId', 32, ZERO_TRACE);
-  if (traceId !== undefined) entry.traceId = traceId;
   const spanId = idOf(input.spanId, 'spanId', 16, ZERO_SPAN);
-  if (spanId !== undefined) entry.spanId = spanId;
-  return entry;
+  // One literal per id combination (absent ids stay absent): no property added after creation, so
+  // the write path sees at most four object shapes.
+  if (traceId !== undefined) {
+    return spanId !== undefined
+      ? { tsNs, level, severityNumber, message, attributes, resource, traceId, spanId }
+      : { tsNs, level, severityNumber, message, attributes, resource, traceId };
+  }
+  return spanId !== undefined ? { tsNs, level, severityNumber, message, attributes, resource, spanId } : { tsNs, level, severityNumber, message, attributes, resource };
 }
 
 function nsOf(v: unknown): bigint {
@@ -144,6 +162,66 @@ function idOf(v: unknown, field: string, chars: number, zero: string): string | 
 function attributesOf(v: unknown): Attributes {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalid(`attributes must be a plain object, got ${describe(v)}`);
   return copyObject(v as Record<string, unknown>, 'attributes', 0);
+}
+
+/** The caller's attributes, checked as attributesOf copies them (same errors), not copied. */
+function checkedAttributes(v: unknown): Attributes {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalid(`attributes must be a plain object, got ${describe(v)}`);
+  const proto = Object.getPrototypeOf(v);
+  // A class instance (a Map, a Date...) serializes differently from its own keys: copy those.
+  if ((proto !== Object.prototype && proto !== null) || Object.prototype.hasOwnProperty.call(v, 'toJSON')) return attributesOf(v);
+  checkObject(v as Record<string, unknown>, 'attributes', 0);
+  return v as Attributes;
+}
+
+/**
+ * An entry normalized with copyAttributes: false, made safe to hand out (live tail): its own copy
+ * of the attributes, so later caller mutations do not reach subscribers.
+ */
+export function detachedEntry(entry: LogEntry): LogEntry {
+  return { ...entry, attributes: copyObject(entry.attributes as Record<string, unknown>, 'attributes', 0) };
+}
+
+function checkObject(src: Record<string, unknown>, path: string, depth: number): void {
+  if (depth > MAX_DEPTH) throw invalid(`${path} is nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
+  for (const k in src) {
+    if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
+    const v = src[k];
+    // Scalars inline (the common case); everything else through checkValue (copyValue's rules).
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && v - v === 0)) continue;
+    checkValue(v, path, k, depth);
+  }
+}
+
+function checkValue(v: unknown, path: string, key: string | number, depth: number): void {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return;
+    case 'number':
+      if (!Number.isFinite(v)) throw invalid(`${path}.${key} is ${v}: attribute numbers must be finite (JSON has no ${v})`);
+      return;
+    case 'object': {
+      if (v === null) return;
+      const where = `${path}.${key}`;
+      if (Array.isArray(v)) {
+        if (depth + 1 > MAX_DEPTH) throw invalid(`${where} is nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
+        // JSON would call it (a copy would not): refused rather than stored differently.
+        if (Object.prototype.hasOwnProperty.call(v, 'toJSON')) throw invalid(`${where} is an array with its own toJSON; pass plain data`);
+        for (let i = 0; i < v.length; i++) checkValue(v[i], where, i, depth + 1);
+        return;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        throw invalid(`${where} must be a plain object, array or scalar, got ${proto?.constructor?.name ?? 'an object'} (convert it first, e.g. toISOString() for a Date)`);
+      }
+      checkObject(v as Record<string, unknown>, where, depth + 1);
+      return;
+    }
+    default:
+      throw invalid(`${path}.${key} has a ${typeof v} value; attribute values are strings, finite numbers, booleans, null, arrays or plain objects`);
+  }
 }
 
 function copyObject(src: Record<string, unknown>, path: string, depth: number): { [key: string]: AttrValue } {

@@ -30,8 +30,15 @@ export interface ReaderHost {
 }
 
 const ROWS_PER_PAGE = 256;
-/** Blocks per pool task: starts small (a first page is usually in the newest blocks), then grows. */
-const FIRST_BATCH_BLOCKS = 2;
+/**
+ * Entries the first batch of blocks holds, as a multiple of the page: the newest blocks are small
+ * (compaction.ts keeps the newest events in ~256-entry blocks), so a newest-first page, or one whose
+ * filter keeps a fair share of entries, is usually answered by this first batch.
+ */
+const FIRST_BATCH_PAGES = 4;
+/** Later batches: sized from the match rate seen so far, times this margin. */
+const BATCH_MARGIN = 1.5;
+/** Blocks per pool task at most (bounds one task's memory and latency), and per count task. */
 const MAX_BATCH_BLOCKS = 32;
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -75,6 +82,26 @@ class Candidates {
     return this.buf.splice(0, n);
   }
 
+  /** Blocks in read order while `keep` holds for the next one (at most `maxBlocks`). */
+  takeWhile(keep: (r: EventBlockRow) => boolean, maxBlocks: number): EventBlockRow[] {
+    const out: EventBlockRow[] = [];
+    for (let r = this.peek(); r !== undefined && out.length < maxBlocks && keep(r); r = this.peek()) out.push(this.buf.shift()!);
+    return out;
+  }
+
+  /** Blocks in read order until they hold `entries` entries (at least one, at most `maxBlocks`). */
+  takeEntries(entries: number, maxBlocks: number): EventBlockRow[] {
+    const out: EventBlockRow[] = [];
+    let n = 0;
+    while (out.length < maxBlocks && (out.length === 0 || n < entries)) {
+      const r = this.peek();
+      if (r === undefined) break;
+      out.push(this.buf.shift()!);
+      n += r.count;
+    }
+    return out;
+  }
+
   get more(): boolean {
     return this.buf.length > 0 || !this.exhausted;
   }
@@ -104,7 +131,7 @@ class Candidates {
 }
 
 function refsOf(host: ReaderHost, rows: EventBlockRow[]) {
-  return rows.map((r) => ({ id: r.id, file: path.join(host.root, r.file), offset: r.offset, length: r.length }));
+  return rows.map((r) => ({ id: r.id, file: path.join(host.root, r.file), offset: r.offset, length: r.length, codec: r.codec }));
 }
 
 function recordSkipped(host: ReaderHost, out: ReadLogBlocksOutput, rows: EventBlockRow[], skipped: SkippedBlock[]): void {
@@ -139,17 +166,24 @@ export async function runQuery(host: ReaderHost, input: LogQuery): Promise<LogQu
     const cands = new Candidates(host, q, sealedSeq);
     const skipped: SkippedBlock[] = [];
     let blocksScanned = 0;
-    let batch = FIRST_BATCH_BLOCKS;
+    let batchEntries = FIRST_BATCH_PAGES * cap;
+    let entriesRead = 0;
+    let matchesRead = 0;
     for (;;) {
       const next = cands.peek();
       if (next === undefined) break;
       if (page.entries.length >= cap && !blockMayImprove(pruneRow(next), q.order, page.entries[cap - 1].tsNs)) break;
-      const rows = cands.take(batch * host.pool.threads);
-      batch = Math.min(MAX_BATCH_BLOCKS, batch * 2);
+      const full = page.entries.length >= cap;
+      // A full page reads exactly the blocks that may still improve it (all of them must be read).
+      const rows = full
+        ? cands.takeWhile((r) => blockMayImprove(pruneRow(r), q.order, page.entries[cap - 1].tsNs), MAX_BATCH_BLOCKS * host.pool.threads)
+        : cands.takeEntries(batchEntries, MAX_BATCH_BLOCKS * host.pool.threads);
       const parts = slices(rows, host.pool.threads);
       const outs = await Promise.all(parts.map((p) => host.pool.readLogBlocks({ blocks: refsOf(host, p), query: q, limit: cap })));
       const got: LogPage[] = [page];
+      for (const r of rows) entriesRead += r.count;
       outs.forEach((out, i) => {
+        matchesRead += out.count;
         blocksScanned += out.blocksScanned;
         recordSkipped(host, out, parts[i], skipped);
         if (out.records.length > 0) {
@@ -158,6 +192,10 @@ export async function runQuery(host: ReaderHost, input: LogQuery): Promise<LogQu
         }
       });
       page = mergePages(got, q.order, cap);
+      // Next batch: enough entries for the missing matches at the rate seen so far (doubling while
+      // nothing matched). A rough guide: pruning skips blocks, and the page's order matters too.
+      const missing = Math.max(1, cap - page.entries.length);
+      batchEntries = matchesRead > 0 ? Math.ceil(((missing * entriesRead) / matchesRead) * BATCH_MARGIN) : batchEntries * 2;
     }
     const final = mergePages([page], q.order, q.limit, cands.more);
     const result: LogQueryResult = { entries: final.entries, skipped, blocksScanned };

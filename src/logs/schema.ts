@@ -6,6 +6,13 @@ import { EVENT_INDEX_SCHEMA_V1 } from '../storage/event-index.js';
 
 /** blocks.codec of a logs columnar block (src/logs/codec/block.ts). */
 export const CODEC_LOG_BLOCK_V1 = 1;
+/**
+ * blocks.codec of a RAW logs block: the payload is a hot chunk's entry records as-is
+ * (codec/entry-record.ts, seq order, not time-sorted), no compression. The seal path writes these
+ * (cheap: a crc and a write); compaction converts them into columnar blocks. Their index row has
+ * filter NULL ("may match anything").
+ */
+export const CODEC_LOG_RAW_V1 = 2;
 /** storage/block.ts header `kind` of a logs block. */
 export const KIND_LOG_BLOCK = 16;
 

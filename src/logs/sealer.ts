@@ -1,6 +1,9 @@
-// The seal pipeline of cut hot chunks: (pool) entry records -> columnar block -> TBLK frame;
-// (main) a segment offset in today's file; (pool) positional write + fdatasync; (main) ONE
-// transaction per ready run of chunks: block rows + terms + keys + the sealed_seq watermark.
+// The seal pipeline of cut hot chunks. RAW (the default): (main) a segment offset in today's file
+// (the frame's length is known: header + records) and the row meta the chunk collected while entries
+// arrived; (pool) ONE task frames the records as they are (crc) + positional write + fdatasync.
+// Columnar (sealFormat 'columnar'): (pool) entry records -> columnar block -> TBLK frame; (main) an
+// offset; (pool) write + fdatasync. Then (main) ONE transaction per ready run of chunks: block rows +
+// terms + keys + the sealed_seq watermark. Compaction later turns RAW blocks into columnar ones.
 // Several chunks encode at once, but they commit strictly in seq order, so sealed_seq only ever
 // covers entries that are in committed blocks (WAL replay skips seq <= sealed_seq). A chunk stays in
 // the hot tail (queryable) until its transaction commits; a failed chunk is retried with backoff,
@@ -12,9 +15,13 @@ import type { EventBlockIndex, NewEventBlock } from '../storage/event-index.js';
 import type { FilePins } from '../storage/mutex.js';
 import type { SegmentSet } from '../storage/segment-set.js';
 import { dayKeyOf } from '../storage/segments.js';
-import { EntryRecordWriter } from './codec/entry-record.js';
+import { rawLogBlockLength } from './block-tasks.js';
 import type { HotChunk, HotTail } from './hot.js';
-import { CODEC_LOG_BLOCK_V1 } from './schema.js';
+import { ceilMs, floorMs } from './query/time.js';
+import { CODEC_LOG_BLOCK_V1, CODEC_LOG_RAW_V1 } from './schema.js';
+
+/** 'raw': records framed as they are (compaction encodes them later); 'columnar': encoded at seal. */
+export type LogSealFormat = 'raw' | 'columnar';
 
 export interface LogSealerDeps {
   pool: Pool;
@@ -26,6 +33,7 @@ export interface LogSealerDeps {
   root: string;
   level: LzLevel;
   indexedAttributes: string[];
+  format: LogSealFormat;
   /** After each commit (the engine drops covered WAL files, checkpoints the index). */
   onCommit: () => void;
   onError: (err: unknown) => void;
@@ -40,14 +48,14 @@ interface Prepared {
 
 interface Job {
   chunk: HotChunk;
-  /** Entry records of the chunk; undefined once transferred (rebuilt from the chunk on a retry). */
-  records: Uint8Array | undefined;
   work: Promise<Prepared> | undefined;
   prepared: Prepared | undefined;
   ord: number;
 }
 
 const RETRY_MIN_MS = 200;
+/** RAW seals queued in the pool at once (bounds the work a stalled disk piles up). */
+const RAW_MAX_IN_FLIGHT = 16;
 const RETRY_MAX_MS = 30_000;
 
 export class LogSealer {
@@ -67,8 +75,8 @@ export class LogSealer {
 
   constructor(private readonly d: LogSealerDeps) {}
 
-  push(chunk: HotChunk, records: Uint8Array): void {
-    this.queue.push({ chunk, records, work: undefined, prepared: undefined, ord: this.nextOrd++ });
+  push(chunk: HotChunk): void {
+    this.queue.push({ chunk, work: undefined, prepared: undefined, ord: this.nextOrd++ });
     this.pump();
   }
 
@@ -108,7 +116,11 @@ export class LogSealer {
 
   private pump(): void {
     if (this.stopped || this.retryTimer) return;
-    const maxInFlight = Math.max(2, this.d.pool.threads);
+    // RAW seals hold no memory beyond their chunk's records (already there) and are cheap: let every
+    // cut chunk queue in the pool, where they go ahead of background compaction tasks (pool
+    // task-queue.ts lanes). With 2 in flight, seals alternated with ~1 s compaction tasks on one
+    // thread, sealing fell behind ingest and flush() waited seconds for it.
+    const maxInFlight = this.d.format === 'raw' ? RAW_MAX_IN_FLIGHT : Math.max(2, this.d.pool.threads);
     let inFlight = 0;
     for (const job of this.queue) {
       if (job.prepared) continue;
@@ -128,10 +140,61 @@ export class LogSealer {
     }
   }
 
-  private async prepare(job: Job): Promise<Prepared> {
+  private prepare(job: Job): Promise<Prepared> {
+    return this.d.format === 'raw' ? this.prepareRaw(job) : this.prepareColumnar(job);
+  }
+
+  private async prepareRaw(job: Job): Promise<Prepared> {
+    const { pool, segments, pins, root } = this.d;
+    const c = job.chunk;
+    // Shared with the worker: the chunk keeps its records (queries, a retry) until it is released.
+    const records = c.records();
+    const length = rawLogBlockLength(records.length);
+    const day = dayKeyOf((this.d.nowMs ?? Date.now)());
+    const { file, offset } = segments.allocate(day, length);
+    pins.pin(file);
+    let sealed;
+    try {
+      sealed = await pool.sealRawLogBlock({
+        root,
+        file,
+        offset,
+        buffer: records.buffer,
+        length: records.length,
+        count: c.count,
+        tMinMs: floorMs(c.tMinNs!),
+        tMaxMs: ceilMs(c.tMaxNs!),
+      });
+    } catch (err) {
+      pins.unpin(file);
+      throw err;
+    }
+    const row: NewEventBlock = {
+      file,
+      offset,
+      length,
+      tMinNs: c.tMinNs!,
+      tMaxNs: c.tMaxNs!,
+      count: c.count,
+      mask: c.levelMask,
+      rawBytes: records.length,
+      minSeq: c.firstSeq,
+      maxSeq: c.lastSeq,
+      codec: CODEC_LOG_RAW_V1,
+      day,
+      // No filter: a RAW block may match any text query (compaction gives it one).
+      filter: null,
+      terms: c.meta.terms(),
+      keys: c.meta.keys(sealed.attributeKeys),
+    };
+    return { row, file };
+  }
+
+  private async prepareColumnar(job: Job): Promise<Prepared> {
     const { pool, segments, pins, root, level, indexedAttributes } = this.d;
-    const records = job.records ?? recordsOf(job.chunk);
-    job.records = undefined; // transferred (detached) by the call
+    const r = job.chunk.records();
+    // A view of a shared buffer: the pool sends a private copy.
+    const records = new Uint8Array(r.buffer, 0, r.length);
     const sealed = await pool.sealLogBlock({ records, level, indexedAttributes });
     const length = sealed.framed.length;
     const day = dayKeyOf((this.d.nowMs ?? Date.now)());
@@ -237,13 +300,6 @@ export class LogSealer {
     }, delay);
     this.retryTimer.unref();
   }
-}
-
-/** A chunk's records rebuilt from its entries (retry path: the first copy was transferred). */
-function recordsOf(chunk: HotChunk): Uint8Array {
-  const w = new EntryRecordWriter(chunk.recordBytes + 64);
-  for (let i = 0; i < chunk.entries.length; i++) w.append(chunk.entries[i], chunk.seqs[i]);
-  return new Uint8Array(w.bytes());
 }
 
 /** The promise's outcome if it has already settled (one microtask turn), else { ok: false }. */

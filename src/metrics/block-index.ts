@@ -1,6 +1,7 @@
 // SQL over the `blocks`, `segments` and `series.sealed_seq` columns: everything the engine asks the
 // index about sealed data. Statements are prepared once; callers own transactions.
 import type Database from 'better-sqlite3';
+import { SegmentRows } from '../storage/segment-rows.js';
 import type { BlockRef } from './block-tasks.js';
 
 export interface NewBlockRow {
@@ -56,15 +57,12 @@ function toRow(r: RawBlock): BlockRow {
 }
 
 export class BlockIndex {
-  private readonly segIds = new Map<string, number>();
+  private readonly segments: SegmentRows;
   private readonly stmts;
 
   constructor(private readonly db: Database.Database) {
-    for (const r of db.prepare('SELECT id, path FROM segments').all() as Array<{ id: number; path: string }>) {
-      this.segIds.set(r.path, r.id);
-    }
+    this.segments = new SegmentRows(db);
     this.stmts = {
-      insertSegment: db.prepare('INSERT INTO segments (path) VALUES (?)'),
       insert: db.prepare(
         'INSERT INTO blocks (series_id, tier, segment_id, offset, length, t_min, t_max, count, codec, max_seq, col) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -85,20 +83,11 @@ export class BlockIndex {
     };
   }
 
-  private segmentId(file: string): number {
-    let id = this.segIds.get(file);
-    if (id === undefined) {
-      id = Number(this.stmts.insertSegment.run(file).lastInsertRowid);
-      this.segIds.set(file, id);
-    }
-    return id;
-  }
-
   /** Inserts rows and raises the series' sealed sequence from its raw rows (inside a transaction). Returns ids. */
   insert(rows: NewBlockRow[], raiseSealedSeq: boolean): number[] {
     const ids: number[] = [];
     for (const r of rows) {
-      const info = this.stmts.insert.run(r.seriesId, r.tier, this.segmentId(r.file), r.offset, r.length, r.tMin, r.tMax, r.count, r.codec, r.maxSeq, r.col ?? -1);
+      const info = this.stmts.insert.run(r.seriesId, r.tier, this.segments.idOf(r.file), r.offset, r.length, r.tMin, r.tMax, r.count, r.codec, r.maxSeq, r.col ?? -1);
       ids.push(Number(info.lastInsertRowid));
       if (raiseSealedSeq && r.tier === 0) this.stmts.sealedSeq.run(r.maxSeq, r.seriesId);
     }
@@ -133,22 +122,12 @@ export class BlockIndex {
 
   /** Per segment file: end of its last indexed block. */
   segmentEnds(): Map<string, number> {
-    const out = new Map<string, number>();
-    const rows = this.db
-      .prepare('SELECT s.path, MAX(b.offset + b.length) FROM blocks b JOIN segments s ON s.id = b.segment_id GROUP BY b.segment_id')
-      .raw()
-      .all() as Array<[string, number]>;
-    for (const [p, end] of rows) out.set(p, end);
-    return out;
+    return this.segments.ends();
   }
 
   /** Forgets segments rows with no block (after their files are deleted). */
-  pruneSegments(files: string[]): void {
-    const stmt = this.db.prepare('DELETE FROM segments WHERE path = ? AND NOT EXISTS (SELECT 1 FROM blocks WHERE segment_id = segments.id)');
-    for (const f of files) {
-      const info = stmt.run(f);
-      if (info.changes > 0) this.segIds.delete(f);
-    }
+  pruneSegments(files: readonly string[]): void {
+    this.segments.prune(files);
   }
 
   /**

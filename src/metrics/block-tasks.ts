@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { encodeSeries } from '../codec/series.js';
 import { frameBlock, parseBlock } from '../storage/block.js';
+import { BlockFetcher } from '../storage/block-fetch.js';
 import { SegmentReader, writeAt } from '../storage/segments.js';
 import { fsyncDirSync } from '../storage/fsutil.js';
 import type { StepAgg } from './query/types.js';
@@ -15,7 +16,6 @@ import { aggregateRollups, mergeRollups, rollupBuckets, sliceRollup } from './qu
 import { lowerBound } from './query/sorted.js';
 import { decodeRollup, encodeRollup, type RollupColumns } from './rollup-codec.js';
 import { packDays, type PackLimits } from './raw-packing.js';
-import { BlockFetcher } from './block-fetch.js';
 import { readRawSeries } from './raw-read.js';
 import { decodeRawRow, diffColumns, encodeGroupPayload, GroupBlockCache, KIND_RAW_GROUP } from './group-block.js';
 import { TIER_BUCKET_MS, TIER_DAILY, TIER_HOURLY, TIER_RAW } from './schema.js';
@@ -231,7 +231,7 @@ export function readSeries(input: ReadInput): ReadOutput {
   try {
     const refs: BlockRef[] = [];
     for (const spec of input.series) refs.push(...spec.blocks, ...(spec.tailBlocks ?? []));
-    const blocks = new BlockFetcher(reader, input.root, refs);
+    const blocks = new BlockFetcher(reader, refs, input.root);
     const groups = new GroupBlockCache();
     for (const spec of input.series) {
       const s = input.tier === TIER_RAW ? readRawSeries(blocks, spec, input, skipped, groups) : readRollupSeries(blocks, input, spec, skipped);

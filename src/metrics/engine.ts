@@ -6,17 +6,17 @@ import type Database from 'better-sqlite3';
 import type { Pool } from '../pool/pool.js';
 import { openDatabase } from '../sqlite/open.js';
 import { migrate } from '../sqlite/migrate.js';
+import { FilePins, Mutex } from '../storage/mutex.js';
+import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
+import { syncSqliteWal } from '../storage/sqlite-durability.js';
 import { Wal } from '../storage/wal.js';
 import { BlockIndex } from './block-index.js';
 import { Catalog } from './catalog.js';
 import { MetricsError } from './errors.js';
 import { Head, HeadSlabs } from './heads.js';
-import { syncIndexWal } from './index-checkpoint.js';
 import { checkTime, checkValue } from './labels.js';
-import { FilePins, Mutex } from './mutex.js';
-import { METRICS_MIGRATIONS } from './schema.js';
+import { METRICS_MIGRATIONS, TIER_SEGMENT_DIRS } from './schema.js';
 import { Sealer } from './sealer.js';
-import { TierSegments } from './tier-segments.js';
 import { decodeRecords, encodeDefine, PointStaging } from './wal-records.js';
 import type {
   LatestPoint, Labels, Matchers, MetricMeta, MetricsOptions, MetricsStats, QueryOptions, QueryResult, WritePoint,
@@ -80,7 +80,7 @@ export class MetricsEngine {
   readonly db: Database.Database;
   readonly catalog: Catalog;
   readonly index: BlockIndex;
-  readonly allocator: TierSegments;
+  readonly allocator: SegmentSet;
   readonly wal: Wal;
   readonly sealer: Sealer;
   readonly pins = new FilePins();
@@ -117,7 +117,7 @@ export class MetricsEngine {
     db: Database.Database,
     catalog: Catalog,
     index: BlockIndex,
-    allocator: TierSegments,
+    allocator: SegmentSet,
     wal: Wal,
     seq: number,
   ) {
@@ -165,8 +165,8 @@ export class MetricsEngine {
       const catalog = new Catalog();
       catalog.load(db);
       const index = new BlockIndex(db);
-      const allocator = await TierSegments.open(root, opts.maxSegmentBytes);
-      await trimSegments(allocator, index);
+      const allocator = await SegmentSet.open(root, opts.maxSegmentBytes, TIER_SEGMENT_DIRS);
+      await trimSegmentSet(allocator, index.segmentEnds());
       const { wal, records, corrupt } = await Wal.open({ dir: path.join(root, 'wal') });
       for (const c of corrupt) opts.log(`timeless metrics: ${c.error.message}`);
       const sealed = index.sealedSeqs();
@@ -399,7 +399,7 @@ export class MetricsEngine {
     await this.sealer.drain();
     // Block rows must be durable before the WAL that covers them goes (synchronous=NORMAL defers):
     // fdatasync SQLite's WAL from libuv's threads instead of a checkpoint on the main thread.
-    await syncIndexWal(path.join(this.root, 'index.db'));
+    await syncSqliteWal(path.join(this.root, 'index.db'));
     await this.wal.dropBefore(walSeq);
     this.requestIndexCheckpoint();
   }
@@ -564,15 +564,5 @@ export class MetricsEngine {
       if (err) throw err;
     })();
     return this.closing;
-  }
-}
-
-/** On open: cut segment tails past the last indexed block, and delete files no block references. */
-async function trimSegments(allocator: TierSegments, index: BlockIndex): Promise<void> {
-  const ends = index.segmentEnds();
-  for (const f of allocator.files()) {
-    const end = ends.get(f.file) ?? 0;
-    if (end === 0) await allocator.deleteFile(f.file);
-    else if (f.bytes > end) await allocator.truncate(f.file, end);
   }
 }

@@ -7,7 +7,7 @@
 // block's span) takes the general merge, where later writes win.
 import { decodeSeries, decodeSeriesView } from '../codec/series.js';
 import { parseBlock } from '../storage/block.js';
-import type { BlockFetcher } from './block-fetch.js';
+import type { BlockFetcher } from '../storage/block-fetch.js';
 import { GroupBlockCache, KIND_RAW_GROUP } from './group-block.js';
 import { CodecError } from '../codec/errors.js';
 import type { BlockRef, ReadInput, ReadSeriesSpec, SkippedRef } from './block-tasks.js';

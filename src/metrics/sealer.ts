@@ -5,12 +5,12 @@
 // Cut heads stay readable (`pendingFor`) until the transaction that indexes them commits.
 import type Database from 'better-sqlite3';
 import type { Pool } from '../pool/pool.js';
+import type { FilePins } from '../storage/mutex.js';
+import type { SegmentSet } from '../storage/segment-set.js';
 import { dayKeyOf } from '../storage/segments.js';
-import type { TierSegments } from './tier-segments.js';
 import { BLOCK_DESC_F64, type BlocksOutput } from './block-tasks.js';
 import type { BlockIndex, NewBlockRow } from './block-index.js';
 import type { Catalog } from './catalog.js';
-import type { FilePins } from './mutex.js';
 import { CODEC_ROLLUP_V1, CODEC_SERIES_V1, TIER_RAW } from './schema.js';
 
 export interface Cut {
@@ -25,7 +25,7 @@ export interface Cut {
 
 export interface SealerDeps {
   pool: Pool;
-  allocator: TierSegments;
+  allocator: SegmentSet;
   db: Database.Database;
   index: BlockIndex;
   catalog: Catalog;
@@ -281,7 +281,7 @@ export function allocate(
   out: BlocksOutput,
   seriesOf: (desc: Float64Array) => number,
   rows: NewBlockRow[],
-  allocator: TierSegments,
+  allocator: SegmentSet,
   files: string[],
   compacted = false,
 ): Array<{ file: string; offset: number; start: number; length: number }> {
@@ -289,7 +289,7 @@ export function allocate(
   for (let b = 0; b < out.blocks.length; b += BLOCK_DESC_F64) {
     const desc = out.blocks.subarray(b, b + BLOCK_DESC_F64);
     const [, tier, start, length, tMin, tMax, count, maxSeq] = desc;
-    const { file, offset } = allocator.allocate(tier, dayKeyCached(tMin), length, compacted);
+    const { file, offset } = allocator.allocate(dayKeyCached(tMin), length, compacted, tier);
     if (!files.includes(file)) files.push(file);
     writes.push({ file, offset, start, length });
     rows.push({

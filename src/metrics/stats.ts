@@ -1,26 +1,9 @@
 // Engine statistics. Two byte figures (DESIGN.md §8): data bytes/point = framed raw block bytes ÷
 // sealed raw points; disk bytes/point = everything under <dataDir>/metrics ÷ all points.
-import fsp from 'node:fs/promises';
-import path from 'node:path';
+import { duBytes } from '../storage/disk-usage.js';
 import type { MetricsEngine } from './engine.js';
 import { TIER_RAW } from './schema.js';
 import type { MetricsStats } from './types.js';
-
-export async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const d of entries) {
-    const p = path.join(dir, d.name);
-    if (d.isDirectory()) total += await duBytes(p);
-    else if (d.isFile()) total += await fsp.stat(p).then((s) => s.size, () => 0);
-  }
-  return total;
-}
 
 export async function computeStats(e: MetricsEngine): Promise<MetricsStats> {
   const totals = e.index.totals();

@@ -6,8 +6,9 @@ import type { SeriesEncodeOptions } from '../codec/series.js';
 import type {
   BlocksOutput, CompactInput, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
 } from '../metrics/block-tasks.js';
-import type { IndexCheckpointResult } from '../metrics/index-checkpoint.js';
-import type { CompactLogBlocksInput, CompactLogBlocksOutput, SealLogBlockInput, SealedLogBlock } from '../logs/block-tasks.js';
+import type { IndexCheckpointMode, IndexCheckpointResult } from '../storage/sqlite-durability.js';
+import type { SealLogBlockInput, SealRawLogBlockInput, SealedLogBlock, SealedRawLogBlock } from '../logs/block-tasks.js';
+import type { CompactLogBlocksInput, CompactLogBlocksOutput } from '../logs/compact-tasks.js';
 import type { ReadLogBlocksInput, ReadLogBlocksOutput } from '../logs/query/read-blocks.js';
 
 export type { LzLevel };
@@ -25,9 +26,10 @@ export type PoolTask =
   | { type: 'readSeries'; input: ReadInput }
   | { type: 'compactBlocks'; input: CompactInput }
   | { type: 'copyFiles'; copies: CopySpec[] }
-  | { type: 'checkpointIndex'; file: string }
+  | { type: 'checkpointIndex'; file: string; mode?: IndexCheckpointMode }
   // Logs engine block work (src/logs/block-tasks.ts, src/logs/query/read-blocks.ts).
   | { type: 'sealLogBlock'; input: SealLogBlockInput }
+  | { type: 'sealRawLogBlock'; input: SealRawLogBlockInput }
   | { type: 'readLogBlocks'; input: ReadLogBlocksInput }
   | { type: 'compactLogBlocks'; input: CompactLogBlocksInput };
 
@@ -52,6 +54,7 @@ export interface PoolTaskResults {
   copyFiles: number;
   checkpointIndex: IndexCheckpointResult;
   sealLogBlock: SealedLogBlock;
+  sealRawLogBlock: SealedRawLogBlock;
   readLogBlocks: ReadLogBlocksOutput;
   compactLogBlocks: CompactLogBlocksOutput;
 }

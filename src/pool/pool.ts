@@ -15,8 +15,9 @@ import { StorageError, type StorageErrorCode } from '../storage/errors.js';
 import type {
   BlocksOutput, CompactInput, CompactOutput, CopySpec, ReadInput, ReadOutput, SealInput, WriteInput,
 } from '../metrics/block-tasks.js';
-import type { IndexCheckpointResult } from '../metrics/index-checkpoint.js';
-import type { CompactLogBlocksInput, CompactLogBlocksOutput, SealLogBlockInput, SealedLogBlock } from '../logs/block-tasks.js';
+import type { IndexCheckpointMode, IndexCheckpointResult } from '../storage/sqlite-durability.js';
+import type { SealLogBlockInput, SealRawLogBlockInput, SealedLogBlock, SealedRawLogBlock } from '../logs/block-tasks.js';
+import type { CompactLogBlocksInput, CompactLogBlocksOutput } from '../logs/compact-tasks.js';
 import type { ReadLogBlocksInput, ReadLogBlocksOutput } from '../logs/query/read-blocks.js';
 import { packageRoot } from '../codec/wasm.js';
 import type {
@@ -30,6 +31,7 @@ import type {
   SerializedError,
 } from './messages.js';
 import { ownedView } from './messages.js';
+import { BACKGROUND_TASKS, LaneTaskQueue, markBackground } from './task-queue.js';
 
 export interface PoolOptions {
   /** Worker threads; default max(1, available cores - 1) so one core stays with the host app. */
@@ -53,10 +55,12 @@ export interface Pool {
   readSeries(input: ReadInput): Promise<ReadOutput>;
   compactBlocks(input: CompactInput): Promise<CompactOutput>;
   copyFiles(copies: CopySpec[]): Promise<number>;
-  /** PASSIVE checkpoint of an SQLite database from a worker's own short-lived connection. */
-  checkpointIndex(file: string): Promise<IndexCheckpointResult>;
+  /** Checkpoint (default PASSIVE) of an SQLite database from a worker's own short-lived connection. */
+  checkpointIndex(file: string, mode?: IndexCheckpointMode): Promise<IndexCheckpointResult>;
   // Logs block work (src/logs/block-tasks.ts, src/logs/query/read-blocks.ts). `records` is transferred.
   sealLogBlock(input: SealLogBlockInput): Promise<SealedLogBlock>;
+  /** Frames + writes + fdatasyncs a RAW logs block (+ its attribute keys); `buffer` is shared, or transferred whole (detached). */
+  sealRawLogBlock(input: SealRawLogBlockInput): Promise<SealedRawLogBlock>;
   readLogBlocks(input: ReadLogBlocksInput): Promise<ReadLogBlocksOutput>;
   compactLogBlocks(input: CompactLogBlocksInput): Promise<CompactLogBlocksOutput>;
   /** Destroys the pool: running tasks are rejected and every thread is stopped. */
@@ -86,13 +90,13 @@ export function createPool(options: PoolOptions = {}): Pool {
   }
   // minThreads = maxThreads: the threads (and their wasm instances) live as long as the pool, so
   // no task pays a cold wasm start. idleTimeout only matters if that ever changes.
-  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, taskQueue: new LaneTaskQueue() });
   let closed = false;
 
   async function run<K extends PoolTaskType>(task: Extract<PoolTask, { type: K }>, inputs: ArrayBufferView[]): Promise<PoolTaskResults[K]> {
     if (closed) throw new Error('timeless: the worker pool is closed');
     const transferList = inputs.map((view) => view.buffer as ArrayBuffer);
-    const response = (await piscina.run(task, { transferList })) as PoolResponse<K>;
+    const response = (await piscina.run(BACKGROUND_TASKS.has(task.type) ? markBackground(task) : task, { transferList })) as PoolResponse<K>;
     // Settle on a fresh macrotask. Piscina drains every finished response synchronously inside one
     // message callback, and a caller that posts its next task from the continuation would keep the
     // event loop inside that callback while the workers keep up, starving the host's timers and
@@ -160,12 +164,16 @@ export function createPool(options: PoolOptions = {}): Pool {
     copyFiles(copies) {
       return run({ type: 'copyFiles', copies }, []);
     },
-    checkpointIndex(file) {
-      return run({ type: 'checkpointIndex', file }, []);
+    checkpointIndex(file, mode) {
+      return run({ type: 'checkpointIndex', file, mode }, []);
     },
     sealLogBlock(input) {
       const records = ownedView(input.records);
       return run({ type: 'sealLogBlock', input: { ...input, records } }, [records]);
+    },
+    sealRawLogBlock(input) {
+      // A shared buffer crosses as it is (no copy); an ArrayBuffer is moved whole, never copied.
+      return run({ type: 'sealRawLogBlock', input }, input.buffer instanceof ArrayBuffer ? [new Uint8Array(input.buffer)] : []);
     },
     readLogBlocks(input) {
       return run({ type: 'readLogBlocks', input }, []);

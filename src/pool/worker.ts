@@ -8,8 +8,9 @@ import { compress, decompress } from '../codec/lz.js';
 import { crc32c } from '../codec/crc32c.js';
 import { StorageError } from '../storage/errors.js';
 import { compactBlocks, copyFiles, readSeries, sealBlocks, writeBlocks } from '../metrics/block-tasks.js';
-import { checkpointIndex } from '../metrics/index-checkpoint.js';
-import { compactLogBlocks, sealLogBlock, transferablesOf } from '../logs/block-tasks.js';
+import { checkpointIndex } from '../storage/sqlite-durability.js';
+import { sealLogBlock, sealRawLogBlock, transferablesOf } from '../logs/block-tasks.js';
+import { compactLogBlocks } from '../logs/compact-tasks.js';
 import { readLogBlocks } from '../logs/query/read-blocks.js';
 import { ownedView, type PoolTask, type PoolResponse, type SerializedError } from './messages.js';
 
@@ -51,12 +52,14 @@ export default function runTask(task: PoolTask): unknown {
       case 'copyFiles':
         return { ok: true, value: copyFiles(task.copies) } satisfies PoolResponse;
       case 'checkpointIndex':
-        return { ok: true, value: checkpointIndex(task.file) } satisfies PoolResponse;
+        return { ok: true, value: checkpointIndex(task.file, task.mode) } satisfies PoolResponse;
       case 'sealLogBlock': {
         const out = sealLogBlock(task.input);
         const framed = ownedView(out.framed);
         return reply({ ...out, framed }, transferablesOf([out], [framed]));
       }
+      case 'sealRawLogBlock':
+        return { ok: true, value: sealRawLogBlock(task.input) } satisfies PoolResponse;
       case 'readLogBlocks': {
         const out = readLogBlocks(task.input);
         const records = ownedView(out.records);

@@ -122,6 +122,36 @@ describe('EventBlockIndex', () => {
     expect(index.distinctMasks().sort()).toEqual([1, 2, 4]);
   });
 
+  it('selects compaction candidates: listed codecs, small blocks, masks outside every group; never corrupt ones', () => {
+    const ids = db.transaction(() =>
+      index.insert([
+        block(0, { count: 100 }), // mask 1: within group 0b011, not small
+        block(1, { count: 100, codec: 2 }), // a listed codec
+        block(2, { count: 5, mask: 4 }), // small
+        block(3, { count: 100, mask: 0b101 }), // spans groups
+        block(4, { count: 100, mask: 0b110, codec: 2, filter: null as unknown as Uint8Array }), // corrupt below
+      ]),
+    )();
+    index.markCorrupt(ids[4], 'f', 0, 'X', 'y');
+    const rows = index.compactionCandidates({ codecs: [2], maxCount: 10, maskGroups: [0b011, 0b100] }, 100);
+    expect(rows.map((r) => r.id)).toEqual([ids[1], ids[2], ids[3]]);
+    expect(rows.map((r) => r.codec)).toEqual([2, 1, 1]);
+    expect(index.compactionCandidates({ codecs: [], maxCount: 0, maskGroups: [] }, 100)).toEqual([]);
+    // A NULL filter reads back as empty (= may match anything).
+    expect(index.byId(ids[4])?.filter).toEqual(new Uint8Array(0));
+  });
+
+  it('estimates where the newest N events begin, newest blocks first, interpolating inside one', () => {
+    expect(index.newestEventsBoundaryNs(1)).toBeUndefined();
+    db.transaction(() => index.insert([0, 1, 2].map((i) => block(i, { count: 100 }))))();
+    // Block 2 holds the newest 100: the newest 50 start half-way through it.
+    const b2 = block(2);
+    expect(index.newestEventsBoundaryNs(50)).toBe(b2.tMaxNs - (b2.tMaxNs - b2.tMinNs) / 2n);
+    expect(index.newestEventsBoundaryNs(100)).toBe(b2.tMinNs);
+    expect(index.newestEventsBoundaryNs(300)).toBe(block(0).tMinNs);
+    expect(index.newestEventsBoundaryNs(301)).toBeUndefined();
+  });
+
   it('prunes segment rows only when no block points into them', () => {
     db.transaction(() => index.insert([block(0), block(1)]))();
     expect(index.hasLiveBlock(block(0).file)).toBe(true);

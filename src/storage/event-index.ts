@@ -8,6 +8,7 @@
 // EVENT_INDEX_SCHEMA_V1 is a shipped migration step of every engine that embeds it: never edit it,
 // append a new step instead. Statements are prepared once; callers own transactions.
 import type Database from 'better-sqlite3';
+import { SegmentRows } from './segment-rows.js';
 
 export const EVENT_INDEX_SCHEMA_V1 = `
   CREATE TABLE segments (
@@ -74,7 +75,8 @@ export interface NewEventBlock {
   codec: number;
   /** Day key of the segment directory (compaction merges within one day). */
   day: string;
-  filter: Uint8Array;
+  /** Probe filter; null = none (stored NULL: the block may hold anything, no text pruning). */
+  filter: Uint8Array | null;
   terms: readonly string[];
   keys: readonly string[];
 }
@@ -91,7 +93,10 @@ export interface EventBlockRow {
   rawBytes: number;
   minSeq: number;
   maxSeq: number;
+  /** blocks.codec: which decoder reads the payload (the engine gives the ids meaning). */
+  codec: number;
   day: string;
+  /** Empty when the row has none (NULL = the block may hold anything: no text pruning). */
   filter: Uint8Array;
 }
 
@@ -133,8 +138,8 @@ export interface SegmentUsage {
 }
 
 const ROW_COLS =
-  'b.id, s.path, b.offset, b.length, b.t_min_ns, b.t_max_ns, b.count, b.mask, b.raw_bytes, b.min_seq, b.max_seq, b.day, b.filter';
-type RawRow = [bigint, string, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, string, Uint8Array | null];
+  'b.id, s.path, b.offset, b.length, b.t_min_ns, b.t_max_ns, b.count, b.mask, b.raw_bytes, b.min_seq, b.max_seq, b.day, b.filter, b.codec';
+type RawRow = [bigint, string, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, string, Uint8Array | null, bigint];
 
 function toRow(r: RawRow): EventBlockRow {
   return {
@@ -149,26 +154,26 @@ function toRow(r: RawRow): EventBlockRow {
     rawBytes: Number(r[8]),
     minSeq: Number(r[9]),
     maxSeq: Number(r[10]),
+    codec: Number(r[13]),
     day: r[11],
     filter: r[12] ?? new Uint8Array(0),
   };
 }
 
 const NS_PER_MS = 1_000_000n;
+/** Rows newestEventsBoundaryNs looks at, at most (its events are in far fewer blocks normally). */
+const ROWS_PER_BOUNDARY_WALK = 4096;
 const floorMs = (ns: bigint) => Number(ns >= 0n ? ns / NS_PER_MS : -((-ns + NS_PER_MS - 1n) / NS_PER_MS));
 const ceilMs = (ns: bigint) => -floorMs(-ns);
 
 export class EventBlockIndex {
-  private readonly segIds = new Map<string, number>();
+  private readonly segments: SegmentRows;
   private readonly stmts;
 
   constructor(private readonly db: Database.Database) {
-    for (const r of db.prepare('SELECT id, path FROM segments').all() as Array<{ id: number; path: string }>) {
-      this.segIds.set(r.path, r.id);
-    }
+    this.segments = new SegmentRows(db);
     const rows = (sql: string) => db.prepare(sql).raw().safeIntegers(true);
     this.stmts = {
-      insertSegment: db.prepare('INSERT INTO segments (path) VALUES (?)'),
       insert: db.prepare(
         `INSERT INTO blocks (segment_id, offset, length, t_min_ms, t_max_ms, t_min_ns, t_max_ns, count, mask, raw_bytes,
          min_seq, max_seq, codec, day, filter) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -185,17 +190,7 @@ export class EventBlockIndex {
       newest: rows(`SELECT ${ROW_COLS} FROM blocks b JOIN segments s ON s.id = b.segment_id ORDER BY b.t_max_ns DESC, b.id DESC LIMIT ?`),
       markCorrupt: db.prepare('INSERT OR IGNORE INTO corrupt (block_id, file, offset, code, message, found_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       liveInFile: db.prepare('SELECT 1 FROM blocks b JOIN segments s ON s.id = b.segment_id WHERE s.path = ? LIMIT 1').pluck(),
-      pruneSegment: db.prepare('DELETE FROM segments WHERE path = ? AND NOT EXISTS (SELECT 1 FROM blocks WHERE segment_id = segments.id)'),
     };
-  }
-
-  private segmentId(file: string): number {
-    let id = this.segIds.get(file);
-    if (id === undefined) {
-      id = Number(this.stmts.insertSegment.run(file).lastInsertRowid);
-      this.segIds.set(file, id);
-    }
-    return id;
   }
 
   /** Inserts block rows with their terms and keys (inside the caller's transaction). Returns ids. */
@@ -203,7 +198,7 @@ export class EventBlockIndex {
     const ids: number[] = [];
     for (const b of blocks) {
       const info = this.stmts.insert.run(
-        this.segmentId(b.file),
+        this.segments.idOf(b.file),
         b.offset,
         b.length,
         floorMs(b.tMinNs),
@@ -362,13 +357,7 @@ export class EventBlockIndex {
 
   /** Per segment file: end of its last indexed block. */
   segmentEnds(): Map<string, number> {
-    const out = new Map<string, number>();
-    const rows = this.db
-      .prepare('SELECT s.path, MAX(b.offset + b.length) FROM blocks b JOIN segments s ON s.id = b.segment_id GROUP BY b.segment_id')
-      .raw()
-      .all() as Array<[string, number]>;
-    for (const [p, end] of rows) out.set(p, end);
-    return out;
+    return this.segments.ends();
   }
 
   /** Per segment file with live blocks: its extent and newest event, oldest newest-event first. */
@@ -393,6 +382,25 @@ export class EventBlockIndex {
     ).map(([id, count]) => ({ id, count }));
   }
 
+  /** Bytes of live blocks per segment file (files with none are absent). */
+  liveBytesByFile(): Map<string, number> {
+    const rows = this.db
+      .prepare('SELECT s.path, SUM(b.length) FROM blocks b JOIN segments s ON s.id = b.segment_id GROUP BY b.segment_id')
+      .raw()
+      .all() as Array<[string, number]>;
+    return new Map(rows);
+  }
+
+  /** The rows of one segment file's blocks (not known corrupt), in write order. */
+  rowsInFile(file: string): EventBlockRow[] {
+    return (
+      this.cached(
+        `SELECT ${ROW_COLS} FROM blocks b JOIN segments s ON s.id = b.segment_id
+         WHERE s.path = ? AND b.id NOT IN (SELECT block_id FROM corrupt) ORDER BY b.min_seq, b.id`,
+      ).all(file) as RawRow[]
+    ).map(toRow);
+  }
+
   /** Ids and counts of blocks whose newest event is before horizonNs. */
   olderThan(horizonNs: bigint): Array<{ id: number; count: number }> {
     return (
@@ -415,14 +423,58 @@ export class EventBlockIndex {
     ).map(toRow);
   }
 
+  /**
+   * Blocks a compaction pass should rewrite (not known corrupt), by day then write order, at most
+   * `limit` rows: those with one of `codecs` (e.g. a cheap seal format), those holding fewer than
+   * `maxCount` events, and those whose mask is within none of `maskGroups` (events of several
+   * partitions that belong in separate blocks). The engine refines the selection (per-partition sizes).
+   */
+  compactionCandidates(opts: { codecs: readonly number[]; maxCount: number; maskGroups: readonly number[] }, limit: number): EventBlockRow[] {
+    const or: string[] = ['b.count < ?'];
+    const params: unknown[] = [opts.maxCount];
+    if (opts.codecs.length > 0) {
+      or.push(`b.codec IN (${opts.codecs.map(() => '?').join(', ')})`);
+      params.push(...opts.codecs);
+    }
+    if (opts.maskGroups.length > 0) {
+      or.push(`NOT (${opts.maskGroups.map(() => '(b.mask & ~?) = 0').join(' OR ')})`);
+      params.push(...opts.maskGroups);
+    }
+    const sql = `SELECT ${ROW_COLS} FROM blocks b JOIN segments s ON s.id = b.segment_id
+                 WHERE (${or.join(' OR ')}) AND b.id NOT IN (SELECT block_id FROM corrupt)
+                 ORDER BY b.day, b.min_seq, b.id LIMIT ?`;
+    return (this.cached(sql).all(...params, limit) as RawRow[]).map(toRow);
+  }
+
+  /**
+   * About where the newest `events` events begin: walking blocks newest first (by t_max_ns), the time
+   * at which their counts add up to `events`, interpolated inside the block that crosses it (as if
+   * its events were spread evenly). Undefined when all blocks together hold fewer. An estimate for
+   * layout decisions (compaction keeps the newest events in small blocks), never for answers.
+   */
+  newestEventsBoundaryNs(events: number): bigint | undefined {
+    const rows = this.cached('SELECT t_min_ns, t_max_ns, count FROM blocks ORDER BY t_max_ns DESC, id DESC LIMIT ?').iterate(
+      ROWS_PER_BOUNDARY_WALK,
+    ) as IterableIterator<[bigint, bigint, bigint]>;
+    let seen = 0;
+    for (const [tMin, tMax, countBig] of rows) {
+      const count = Number(countBig);
+      if (seen + count >= events) {
+        const need = events - seen;
+        // Leaving the loop early resets the statement (for-of calls the iterator's return()).
+        return tMax - ((tMax - tMin) * BigInt(need)) / BigInt(Math.max(1, count));
+      }
+      seen += count;
+    }
+    return undefined;
+  }
+
   hasLiveBlock(file: string): boolean {
     return this.stmts.liveInFile.get(file) !== undefined;
   }
 
   /** Forgets segments rows with no block (after their files are deleted). */
   pruneSegments(files: readonly string[]): void {
-    for (const f of files) {
-      if (this.stmts.pruneSegment.run(f).changes > 0) this.segIds.delete(f);
-    }
+    this.segments.prune(files);
   }
 }

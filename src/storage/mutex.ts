@@ -1,6 +1,6 @@
-// A promise-chain mutex and file pins, shared by engines: maintenance jobs (compaction, retention,
-// backup, WAL drops) run one at a time so none deletes a file another one is still reading, and
-// files with allocations or reads in flight are never deleted.
+// A promise-chain mutex and file pins, shared by engines: maintenance jobs (checkpoints, compaction,
+// retention, backup, WAL drops) run one at a time so none deletes a file or a WAL segment another one
+// is still reading, and files with allocations, copies or reads in flight are never deleted.
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
 

@@ -11,8 +11,10 @@
 // Values follow JSON semantics, exactly as the entry record (JSON text) keeps them: non-finite
 // numbers are null, -0 is 0, undefined/function/symbol values drop their key, toJSON is honoured.
 // Keys are stored as JSON string literals (a lone surrogate survives, as in JSON).
+import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import type { AttrValue, Attributes } from '../types.js';
+import type { BodyCuts } from './block-parts.js';
 import { ByteReader, ByteWriter, corrupt, unzigzag, zigzag } from './bytes.js';
 import type { SignatureEncoder } from './signature.js';
 import type { CachedInstance, StringColumnsDecoder, StringColumnsEncoder } from './string-columns.js';
@@ -38,11 +40,15 @@ export const TAG_MSG_NUM = 9;
 const INT_LIMIT = 2 ** 52;
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 const RECENT_VALUES = 6;
+/** Placeholder while a factory builds the object (never returned). */
+const EMPTY_ATTRS: Attributes = Object.freeze({}) as Attributes;
 /** Values tried before a key's message references (or cache use) are judged. */
 const TRIAL = 64;
 
 interface KeyColumn {
   key: string;
+  /** UTF-8 bytes of the key's JSON text and its ':' (raw size measuring). */
+  keyBytes: number;
   ints: ByteWriter;
   decs: ByteWriter;
   f64s: ByteWriter;
@@ -82,6 +88,24 @@ function decimalOf(v: number): number {
     if (m / p === v) return zigzag(m === 0 ? 0 : m) * 16 + scale;
   }
   return -1;
+}
+
+/** UTF-8 bytes of JSON.stringify(s) for a well-formed string (quotes and escapes included). */
+export function jsonStringBytes(s: string): number {
+  let n = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0x22 || c === 0x5c) n += 2;
+      else if (c >= 0x20) n += 1;
+      else n += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
+    } else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4; // a pair (the string is well-formed)
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 /** Whether someone added an enumerable property to Object.prototype (then for-in sees it everywhere). */
@@ -130,6 +154,15 @@ export class AttrColumnsEncoder {
   private readonly msg: MessageContext = { text: '', varStart: 0, varEnd: 0 };
   /** The signature being built (set per entry by add()). */
   private sig!: SignatureEncoder;
+  /**
+   * With `measure`: UTF-8 bytes of JSON.stringify(attributes) of the entry add() last saw (0 for
+   * an empty object, as the entry record stores it), or -1 when that cannot be told cheaply (an
+   * object with its own toJSON): the block's raw size without re-serializing every entry.
+   */
+  jsonBytes = 0;
+  measure = false;
+  /** JSON bytes of the value value() last encoded (with measure). */
+  private valueBytes = 0;
 
   /**
    * @param strings the string columns of attribute values
@@ -160,6 +193,9 @@ export class AttrColumnsEncoder {
     let node = this.root;
     this.pathLen = 0;
     this.sig = sig;
+    const measure = this.measure;
+    let bytes = 1; // '{'
+    this.jsonBytes = measure && typeof (attrs as { toJSON?: unknown }).toJSON === 'function' ? -1 : 0;
     for (const key in attrs) {
       if (!plain && !Object.prototype.hasOwnProperty.call(attrs, key)) continue;
       let v = attrs[key] as unknown;
@@ -184,7 +220,9 @@ export class AttrColumnsEncoder {
         next = { id: -1, kids: [] };
         kids.push(key, kid, next);
       }
-      this.value(this.columns[kid], v as AttrValue);
+      const col = this.columns[kid];
+      this.value(col, v as AttrValue);
+      if (measure) bytes += col.keyBytes + (this.pathLen > 0 ? 1 : 0) + this.valueBytes;
       if (this.pathLen === this.path.length) {
         const p = new Int32Array(this.pathLen * 2);
         p.set(this.path);
@@ -198,13 +236,14 @@ export class AttrColumnsEncoder {
       this.shapes.push(Array.from(this.path.subarray(0, this.pathLen)));
     }
     sig.push(node.id);
+    if (measure && this.jsonBytes !== -1) this.jsonBytes = this.pathLen === 0 ? 0 : bytes + 1;
   }
 
   private newColumn(key: string): number {
     const kid = this.columns.length;
     this.keyIds.set(key, kid);
     this.columns.push({
-      key, ints: new ByteWriter(256), decs: new ByteWriter(256), f64s: new ByteWriter(64),
+      key, keyBytes: Buffer.byteLength(JSON.stringify(key), 'utf8') + 1, ints: new ByteWriter(256), decs: new ByteWriter(256), f64s: new ByteWriter(64),
       cache: true, cacheHits: 0, cacheMisses: 0, refer: true, referTries: 0, referHits: 0,
       recentValues: [], recentForms: [], recentNext: 0,
     });
@@ -217,9 +256,12 @@ export class AttrColumnsEncoder {
       case 'string': {
         if (!isWellFormed(v)) {
           // A lone surrogate has no UTF-8 form; JSON text escapes it, as the entry record does.
-          parts.push2(TAG_JSON, this.strings.add(JSON.stringify(v)));
+          const json = JSON.stringify(v);
+          if (this.measure) this.valueBytes = Buffer.byteLength(json, 'utf8');
+          parts.push2(TAG_JSON, this.strings.add(json));
           return;
         }
+        if (this.measure) this.valueBytes = jsonStringBytes(v);
         if (col.refer && v.length >= 2) {
           const at = this.msg.text.indexOf(v);
           if (this.judgeRefer(col, at >= 0)) {
@@ -231,13 +273,16 @@ export class AttrColumnsEncoder {
         return;
       }
       case 'boolean':
+        if (this.measure) this.valueBytes = v ? 4 : 5;
         parts.push(v ? TAG_TRUE : TAG_FALSE);
         return;
       case 'number': {
         if (!Number.isFinite(v)) {
+          if (this.measure) this.valueBytes = 4; // null
           parts.push(TAG_NULL);
           return;
         }
+        if (this.measure) this.valueBytes = String(v).length; // JSON's number text, ASCII
         if (col.refer && this.msg.varEnd > this.msg.varStart) {
           const k = this.messageVarOf(v);
           if (this.judgeRefer(col, k >= 0)) {
@@ -262,6 +307,7 @@ export class AttrColumnsEncoder {
       }
       default: {
         if (v === null) {
+          if (this.measure) this.valueBytes = 4;
           parts.push(TAG_NULL);
           return;
         }
@@ -271,6 +317,7 @@ export class AttrColumnsEncoder {
         } catch (err) {
           throw invalid(`attribute ${JSON.stringify(col.key)} cannot be serialized as JSON: ${(err as Error).message}`);
         }
+        if (this.measure) this.valueBytes = json === undefined ? -Infinity : Buffer.byteLength(json, 'utf8');
         parts.push2(TAG_JSON, this.strings.add(json));
       }
     }
@@ -367,11 +414,14 @@ export class AttrColumnsEncoder {
   }
 
   /** Per key (dictionary order): ints, decs, f64s. */
-  writeColumns(out: ByteWriter): void {
+  writeColumns(out: ByteWriter, cuts?: BodyCuts): void {
     for (const c of this.columns) {
       out.section(c.ints);
+      cuts?.mark(out.pos);
       out.section(c.decs);
+      cuts?.mark(out.pos);
       out.section(c.f64s);
+      cuts?.mark(out.pos);
     }
   }
 }
@@ -385,10 +435,70 @@ interface KeyReaders {
   f64s: ByteReader;
 }
 
+/**
+ * Number(text of message[start, end)) without slicing the text: the canonical numbers the encoder
+ * refers to (`-?digits`, `-?digits.digits`, <= 15 digits) are parsed by hand - m / 10^s is the
+ * correctly rounded value, as Number() is - anything else goes through Number().
+ */
+function numberAt(message: string, start: number, end: number): number {
+  let i = start;
+  const neg = i < end && message.charCodeAt(i) === 45;
+  if (neg) i++;
+  let m = 0;
+  let digits = 0;
+  let scale = -1;
+  for (; i < end; i++) {
+    const c = message.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (scale >= 0) scale++;
+    } else if (c === 46 && scale < 0 && digits > 0) scale = 0;
+    else return Number(message.slice(start, end));
+  }
+  if (digits === 0 || digits > 15 || scale === 0) return Number(message.slice(start, end));
+  const v = scale > 0 ? m / POW10[scale] : m;
+  return neg ? -v : v;
+}
+
+/** Builds one shape's attributes object from its values in key order. */
+type ShapeFactory = (v: AttrValue[]) => Attributes;
+
+/** Factories by key list (JSON text), shared across blocks: shapes repeat block after block. */
+const FACTORIES = new Map<string, ShapeFactory>();
+const FACTORIES_MAX = 4096;
+/** Larger shapes are built key by key (a literal that big is rare and compiles slowly). */
+const FACTORY_MAX_KEYS = 64;
+
+/**
+ * A function returning an object literal with these keys, in this order: the object is allocated
+ * once with its final size and hidden class (assigning key by key grows it, and its property
+ * storage, several times). Keys are JSON string literals (valid JS literals, lone surrogates
+ * escaped); '__proto__' is a computed key, which defines an own property as JSON.parse does.
+ * Undefined for shapes that repeat a key (only a corrupt block has them; they take the slow path).
+ */
+function shapeFactory(keys: string[]): ShapeFactory | undefined {
+  if (keys.length > FACTORY_MAX_KEYS) return undefined;
+  const id = JSON.stringify(keys);
+  let f = FACTORIES.get(id);
+  if (f !== undefined) return f;
+  if (new Set(keys).size !== keys.length) return undefined;
+  const props = keys.map((k, i) => `${k === '__proto__' ? '["__proto__"]' : JSON.stringify(k)}: v[${i}]`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- keys are JSON literals, see above
+  f = new Function('v', `return { ${props.join(', ')} };`) as ShapeFactory;
+  if (FACTORIES.size >= FACTORIES_MAX) FACTORIES.clear();
+  FACTORIES.set(id, f);
+  return f;
+}
+
 export class AttrColumnsDecoder {
   private readonly keys: string[] = [];
   private readonly shapes: Int32Array[] = [];
   private readonly cols: KeyReaders[] = [];
+  /** Per shape: its factory, null when it has none, undefined until first used. */
+  private readonly factories: (ShapeFactory | null | undefined)[] = [];
+  /** Values of the entry being read, in key order (reused). */
+  private vals: AttrValue[] = [];
 
   constructor(
     dict: ByteReader,
@@ -430,11 +540,27 @@ export class AttrColumnsDecoder {
    * holds the message's variable positions as (start, end) pairs from pos[p0], nVars of them.
    */
   read(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number): Attributes {
+    return this.walk(sig, at, message, pos, p0, nVars, true);
+  }
+
+  /** Passes over the attributes described by sig[at...]: their values are consumed, nothing is built. */
+  skip(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number): void {
+    this.walk(sig, at, message, pos, p0, nVars, false);
+  }
+
+  private walk(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number, build: boolean): Attributes {
     const last = sig.length - 1;
     const shape = last >= at ? this.shapes[sig[last]] : undefined;
     if (shape === undefined) throw corrupt('signature has no valid shape id');
+    const shapeId = sig[last];
+    let factory = this.factories[shapeId];
+    if (factory === undefined && build) {
+      factory = shapeFactory(Array.from(shape, (k) => this.keys[k])) ?? null;
+      this.factories[shapeId] = factory;
+    }
+    const vals = this.vals;
     let p = at;
-    const out: Attributes = {};
+    const out: Attributes = build && factory === null ? {} : EMPTY_ATTRS;
     for (let i = 0; i < shape.length; i++) {
       const c = this.cols[shape[i]];
       if (p >= last) throw corrupt('signature ends inside the attributes');
@@ -443,7 +569,11 @@ export class AttrColumnsDecoder {
       switch (tag) {
         case TAG_STR:
           if (p >= last) throw corrupt('signature ends inside the attributes');
-          v = this.strings.read(sig[p++]);
+          if (build) v = this.strings.read(sig[p++]);
+          else {
+            this.strings.skip(sig[p++]);
+            v = null;
+          }
           break;
         case TAG_INT:
           v = unzigzag(c.ints.varint('attribute int'));
@@ -469,6 +599,11 @@ export class AttrColumnsDecoder {
           break;
         case TAG_JSON: {
           if (p >= last) throw corrupt('signature ends inside the attributes');
+          if (!build) {
+            this.strings.skip(sig[p++]);
+            v = null;
+            break;
+          }
           const text = this.strings.read(sig[p++]);
           try {
             v = JSON.parse(text) as AttrValue;
@@ -486,14 +621,18 @@ export class AttrColumnsDecoder {
           const end = (c === 0 ? 0 : pos[p0 + 2 * c - 1]) + sig[p + 3];
           p += 4;
           if (start > end || end > message.length) throw corrupt('message reference leaves the message');
-          v = message.slice(start, end);
+          v = build ? message.slice(start, end) : null;
           break;
         }
         case TAG_MSG_NUM: {
           if (p >= last) throw corrupt('signature ends inside the attributes');
           const k = sig[p++];
           if (k >= nVars) throw corrupt('message reference to a missing variable');
-          v = Number(message.slice(pos[p0 + 2 * k], pos[p0 + 2 * k + 1]));
+          if (!build) {
+            v = null;
+            break;
+          }
+          v = numberAt(message, pos[p0 + 2 * k], pos[p0 + 2 * k + 1]);
           if (!Number.isFinite(v)) throw corrupt('numeric message reference is not a number');
           break;
         }
@@ -501,10 +640,13 @@ export class AttrColumnsDecoder {
           throw corrupt(`attribute tag ${tag} is unknown`);
       }
       if (c === undefined) throw corrupt('attribute key is out of range');
-      if (c.define) Object.defineProperty(out, c.key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (!build) continue;
+      if (factory !== null) vals[i] = v;
+      else if (c.define) Object.defineProperty(out, c.key, { value: v, enumerable: true, writable: true, configurable: true });
       else out[c.key] = v;
     }
     if (p !== last) throw corrupt('signature has trailing values');
-    return out;
+    if (!build) return out;
+    return factory === null || factory === undefined ? out : factory(vals);
   }
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../bench/gen/prng.js';
 import { CodecError } from '../../codec/errors.js';
-import { compress, decompress } from '../../codec/lz.js';
+import { compress } from '../../codec/lz.js';
 import { firstEntryMismatch, jsonCanonical, randomEntry } from '../../../test/logs-random-entries.js';
 import type { LogEntry } from '../types.js';
-import { decodeLogBlock, encodeLogBlock, encodeLogBlockFromRecords, LOG_BLOCK_FORMAT } from './block.js';
-import { decodeEntryRecords, EntryRecordWriter } from './entry-record.js';
+import { decodeLogBlock, encodeLogBlock, encodeLogBlockFromRecords, LOG_BLOCK_FORMAT, LOG_BLOCK_FORMAT_SINGLE_FRAME, logBlockBody, openLogBlock } from './block.js';
+import { PART_LZ } from './block-parts.js';
+import { decodeEntryRecords, encodeEntryRecord, EntryRecordWriter } from './entry-record.js';
 import { ByteReader } from './bytes.js';
 import { generateNodeLogs } from '../../../bench/gen/nodelogs.js';
 import { parseLevel } from '../levels.js';
@@ -50,7 +51,10 @@ describe('log block', () => {
     ];
     const { payload } = encodeLogBlock(entries, Float64Array.of(7, 8), 'fast');
     expect(payload[0]).toBe(LOG_BLOCK_FORMAT);
-    const body = Buffer.from(decompress(payload.subarray(1))).toString('hex');
+    // Parts: every section is small, so two lz parts: up to the span ids (messages-only), the rest.
+    expect(Array.from(payload.subarray(1, 4))).toEqual([2, 1, PART_LZ]);
+    const body = logBlockBody(payload).toString('hex');
+    expect(logBlockBody(payload, true).toString('hex')).toBe(body.slice(0, body.indexOf('1801167b')));
     expect(body).toBe([
       '02', '00ca9a3b00000000', '00', '80897a', '0101', // n, t0, ts mode, divisor 2e6, deltas [1]
       '00', '020702', // seq mode, seqs [7, +1]
@@ -121,7 +125,7 @@ describe('log block', () => {
     }
     const { payload } = roundTrip(entries, entries.map((_, i) => i));
     // The message templates section starts with its layout: 1 = raw.
-    const raw = Buffer.from(decompress(payload.subarray(1)));
+    const raw = logBlockBody(payload);
     const body = new ByteReader(raw, 0, raw.length);
     body.varint('n');
     body.i64('t0');
@@ -129,7 +133,40 @@ describe('log block', () => {
     body.section('ts');
     body.u8('seq mode');
     body.section('seqs');
-    expect(body.section('message templates').u8('layout')).toBe(1);
+    // Layout 2: the lines' fixed-format fields (date, time, action, package, version) in columns.
+    const templates = body.section('message templates');
+    expect(templates.u8('layout')).toBe(2);
+    expect(templates.u8('fields')).toBeGreaterThan(1);
+    // Corrupted field columns (behind a valid frame) throw CodecError only.
+    let decoded = 0;
+    for (let c = 0; c < 300; c++) {
+      const b = Buffer.from(raw);
+      for (let k = rng.int(1, 3); k > 0; k--) b[rng.int(body.pos, b.length - 1)] = rng.u32() & 0xff;
+      const lz = compress(b, 'fast');
+      const p = new Uint8Array(lz.length + 1);
+      p[0] = LOG_BLOCK_FORMAT_SINGLE_FRAME;
+      p.set(lz, 1);
+      try {
+        decodeLogBlock(p, { messagesOnly: rng.float() < 0.5 });
+        decoded++;
+      } catch (err) {
+        if (!(err instanceof CodecError)) throw err;
+      }
+    }
+    expect(decoded).toBeLessThan(300);
+  });
+
+  it('keeps free text lines whole and round-trips raw lines of every field count', () => {
+    const rng = new Prng(32);
+    const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'and', 'then', 'some', 'more'];
+    for (const fieldsWanted of [1, 2, 3, 8, 12]) {
+      const entries: LogEntry[] = [];
+      for (let i = 0; i < 200; i++) {
+        const parts = Array.from({ length: rng.int(0, fieldsWanted) }, () => rng.pick(words) + rng.int(0, 9999).toString(36) + rng.pick(['', ' ', '\n', '\\', '\n ']));
+        entries.push({ tsNs: BigInt(i), level: 'info', severityNumber: 9, message: parts.join(' '), attributes: {}, resource: {} });
+      }
+      roundTrip(entries, entries.map((_, i) => i));
+    }
   });
 
   it('keeps timestamps around zero, the int64 edges and 32-bit carries exact', () => {
@@ -140,6 +177,12 @@ describe('log block', () => {
       [-(2n ** 63n), -(2n ** 63n) + 1n],
       [-(2n ** 63n), 2n ** 63n - 1n],
       [1_700_000_000_123_456_789n, 1_700_000_000_123_456_789n, 1_700_000_004_294_967_296n],
+      // Byte planes (deltas of 3..7 bytes, with 0x00 and 0xff bytes), up to the 2^53 ns span.
+      [0n, 0xffffffn, 0x1000000n, 0x1ffffffn],
+      [5n, 5n + 0xff00ff00n, 5n + 0xff00ff00n + 0x10000n],
+      [-(2n ** 40n), -(2n ** 40n) + 0xffff_ffff_ffn, 0n, 0x00ff_0000_0000n],
+      [0n, 2n ** 53n - 1n],
+      [1_700_000_000_000_000_000n, 1_700_000_000_000_000_000n + 2n ** 52n + 12345n, 1_700_000_000_000_000_000n + 2n ** 53n - 1n],
     ];
     for (const ts of groups) {
       const entries = ts.map((t): LogEntry => ({ tsNs: t, level: 'info', severityNumber: 9, message: 'm', attributes: {}, resource: {} }));
@@ -286,11 +329,84 @@ describe('log block', () => {
     }
   });
 
+  it('completes only the selected rows of an opened block, the same as a full decode', () => {
+    const rng = new Prng(78);
+    const entries: LogEntry[] = [];
+    for (const batch of generateNodeLogs({ entries: 3000, seed: 5, fromMs: Date.UTC(2026, 0, 5) })) {
+      for (const e of batch) {
+        const { level, severityNumber } = parseLevel(e.level ?? 'info');
+        const x: LogEntry = { tsNs: BigInt(e.tsNs!), level, severityNumber, message: e.message, attributes: e.attributes ?? {}, resource: e.resource ?? {} };
+        if (e.traceId) x.traceId = e.traceId;
+        if (e.spanId) x.spanId = e.spanId;
+        entries.push(x);
+      }
+    }
+    // Random entries too: quoted values (SUB), nested JSON, every id kind.
+    for (let i = 0; i < 400; i++) entries.push(randomEntry(rng, 1_000_000n * BigInt(i)));
+    const { payload } = encodeLogBlock(entries, Float64Array.from(entries, (_, i) => i), 'fast');
+    const full = decodeLogBlock(payload);
+    const want = full.entries.map(jsonCanonical);
+    for (const every of [1, 2, 7, 1000]) {
+      const view = openLogBlock(payload);
+      view.complete((i) => i % every === 3 % every);
+      expect(Array.from(view.seqs)).toEqual(Array.from(full.seqs));
+      for (let i = 0; i < view.entries.length; i++) {
+        const e = view.entries[i];
+        if (i % every === 3 % every) expect(jsonCanonical(e)).toEqual(want[i]);
+        else {
+          expect([e.message, e.tsNs, e.traceId, e.spanId]).toEqual([full.entries[i].message, full.entries[i].tsNs, full.entries[i].traceId, full.entries[i].spanId]);
+          expect([e.attributes, e.resource]).toEqual([{}, {}]);
+        }
+      }
+      expect(() => view.complete()).toThrow(CodecError);
+    }
+  });
+
+  it('measures rawBytes as the entries\' records, without re-serializing them', () => {
+    const rng = new Prng(79);
+    const entries: LogEntry[] = Array.from({ length: 500 }, (_, i) => randomEntry(rng, 1_000_000n * BigInt(i)));
+    for (const batch of generateNodeLogs({ entries: 500, seed: 3, fromMs: Date.UTC(2026, 0, 5) })) {
+      for (const e of batch) {
+        const { level, severityNumber } = parseLevel(e.level ?? 'info');
+        entries.push({ tsNs: BigInt(e.tsNs!), level, severityNumber, message: e.message, attributes: e.attributes ?? {}, resource: e.resource ?? {}, ...(e.traceId ? { traceId: e.traceId, spanId: e.spanId } : {}) });
+      }
+    }
+    // Values JSON treats specially: escapes, non-ASCII, pairs, lone surrogates, U+2028, non-finite numbers, toJSON.
+    entries.push({ tsNs: 1n, level: 'info', severityNumber: 9, message: 'é\u2028', resource: {}, attributes: {
+      q: 'a"b\\c\n\t\u0001\u001f', e: 'é€😀\u2028', lone: '\ud800x', n: -0, big: 1e21, tiny: 5e-7, inf: Infinity, nan: NaN,
+      d: new Date(0) as unknown as string, u: undefined as unknown as string, nested: { a: [1, 'x', null, { b: true }] }, '': 'empty key', 'k"ey': 1,
+    } });
+    entries.push({ tsNs: 2n, level: 'info', severityNumber: 9, message: '', resource: { 'service.name': 'ü' }, attributes: {} });
+    let want = 0;
+    entries.forEach((e, i) => (want += encodeEntryRecord(e, i).length));
+    const { meta } = encodeLogBlock(entries, Float64Array.from(entries, (_, i) => i), 'fast');
+    expect(meta.rawBytes).toBe(want);
+    // Attributes with their own toJSON: measured by re-serializing (still exact).
+    const odd = [{ ...entries[0], attributes: { a: 1, toJSON: () => ({ b: 2 }) } as unknown as LogEntry['attributes'] }];
+    expect(encodeLogBlock(odd, Float64Array.of(0), 'fast').meta.rawBytes).toBe(encodeEntryRecord(odd[0], 0).length);
+  });
+
+  it('still reads format 1 payloads (the body in one lz frame)', () => {
+    const rng = new Prng(77);
+    const entries = Array.from({ length: 300 }, (_, i) => randomEntry(rng, 1_000_000n * BigInt(i)));
+    const seqs = Float64Array.from(entries, (_, i) => i);
+    const { payload } = encodeLogBlock(entries, seqs, 'fast');
+    const lz = compress(logBlockBody(payload), 'fast');
+    const v1 = new Uint8Array(lz.length + 1);
+    v1[0] = LOG_BLOCK_FORMAT_SINGLE_FRAME;
+    v1.set(lz, 1);
+    const a = decodeLogBlock(payload);
+    const b = decodeLogBlock(v1);
+    expect(firstEntryMismatch(b.entries, a.entries.map(jsonCanonical))).toBeUndefined();
+    expect(Array.from(b.seqs)).toEqual(Array.from(a.seqs));
+    expect(decodeLogBlock(v1, { messagesOnly: true }).entries.map((e) => e.message)).toEqual(a.entries.map((e) => e.message));
+  });
+
   it('fuzz: corrupted bodies and payloads throw CodecError, never anything else', () => {
     const rng = new Prng(2024);
     const entries = Array.from({ length: 120 }, (_, i) => randomEntry(rng, 1_000_000n * BigInt(i)));
     const { payload } = encodeLogBlock(entries, Float64Array.from(entries, (_, i) => i), 'fast');
-    const body = decompress(payload.subarray(1));
+    const body = logBlockBody(payload);
     let decoded = 0;
     for (let c = 0; c < 2000; c++) {
       let p: Uint8Array;
@@ -307,11 +423,14 @@ describe('log block', () => {
         }
         const lz = compress(b, 'fast');
         p = new Uint8Array(lz.length + 1);
-        p[0] = LOG_BLOCK_FORMAT;
+        p[0] = LOG_BLOCK_FORMAT_SINGLE_FRAME; // format 1: one frame, still read
         p.set(lz, 1);
       }
       try {
-        decodeLogBlock(p, { messagesOnly: rng.float() < 0.2 });
+        const r = rng.float();
+        if (r < 0.2) decodeLogBlock(p, { messagesOnly: true });
+        else if (r < 0.4) openLogBlock(p).complete((i) => i % 3 === 0); // the skip path
+        else decodeLogBlock(p);
         decoded++;
       } catch (err) {
         if (!(err instanceof CodecError)) throw err;

@@ -86,6 +86,9 @@ describe('entry record', () => {
       [{ severityNumber: 0 }, 2], [{ severityNumber: 25 }, 2], [{ tsNs: 2n ** 63n }, 2], [{ tsNs: 5 as unknown as bigint }, 2],
       [{ message: 5 as unknown as string }, 2], [{ attributes: [] as unknown as LogEntry['attributes'] }, 2],
       [{ attributes: { big: 1n } as unknown as LogEntry['attributes'] }, 2],
+      // toJSON turning the object into something else than an object: not decodable as attributes.
+      [{ attributes: { toJSON: () => 'text' } as unknown as LogEntry['attributes'] }, 2],
+      [{ attributes: { toJSON: () => undefined } as unknown as LogEntry['attributes'] }, 2],
       [{ resource: null as unknown as LogEntry['resource'] }, 2], [{}, -1], [{}, 2 ** 53], [{}, 1.5],
     ];
     for (const [patch, seq] of bad) {
@@ -100,6 +103,12 @@ describe('entry record', () => {
     }
     expect(hex(w.bytes())).toBe(before);
     expect(w.count).toBe(1);
+  });
+
+  it('writes an object whose values are all undefined as the empty object (length 0)', () => {
+    const bytes = encodeEntryRecord({ ...EMPTY, attributes: { a: undefined } as unknown as LogEntry['attributes'] }, 3);
+    expect(hex(bytes)).toBe(hex(encodeEntryRecord(EMPTY, 3)));
+    expect(decodeEntryRecords(bytes).entries[0].attributes).toEqual({});
   });
 
   it('reports every truncation as TRUNCATED', () => {

@@ -41,11 +41,6 @@ function varintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
-function isEmptyObject(o: object): boolean {
-  for (const _ in o) return false;
-  return true;
-}
-
 function invalid(message: string): CodecError {
   return new CodecError('INVALID_INPUT', message);
 }
@@ -60,8 +55,26 @@ export class EntryRecordWriter {
   private readonly resBytes: Uint8Array[] = [EMPTY_BYTES, EMPTY_BYTES, EMPTY_BYTES, EMPTY_BYTES];
   private resNext = 0;
 
-  constructor(initialCapacity = INITIAL_CAPACITY) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, initialCapacity));
+  /**
+   * `shared`: the records live in a SharedArrayBuffer, so a worker can read them (sharedRecords())
+   * while this thread keeps them too (the hot tail decodes them lazily for queries).
+   */
+  constructor(
+    initialCapacity = INITIAL_CAPACITY,
+    private readonly shared = false,
+  ) {
+    this.buf = this.alloc(Math.max(64, initialCapacity));
+  }
+
+  /** Never a slice of Node's shared pool: the buffer is its own (Shared)ArrayBuffer. */
+  private alloc(bytes: number): Buffer {
+    return this.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
+  }
+
+  /** A shared writer's records, in buffer[0, length): readable by a worker with no copy or transfer. */
+  sharedRecords(): { buffer: SharedArrayBuffer; length: number } {
+    if (!this.shared) throw new TypeError('sharedRecords() needs a writer constructed with shared = true');
+    return { buffer: this.buf.buffer as SharedArrayBuffer, length: this.pos };
   }
 
   get count(): number {
@@ -99,7 +112,7 @@ export class EntryRecordWriter {
     if (need <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
+    const next = this.alloc(cap);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -139,30 +152,35 @@ export class EntryRecordWriter {
 
   private writeString(s: string): void {
     const max = s.length * 3; // UTF-16 unit -> at most 3 UTF-8 bytes
-    const lenBytes = varintSize(max);
-    this.ensure(lenBytes + max);
+    // Room for the length as if the text were ASCII (the common case): no shift after the write.
+    const lenBytes = varintSize(s.length);
+    this.ensure(varintSize(max) + max);
     const buf = this.buf;
     const at = this.pos + lenBytes;
     const n = s.length === 0 ? 0 : utf8Write(buf, s, at, max);
     const actual = varintSize(n);
-    if (actual < lenBytes) buf.copyWithin(this.pos + actual, at, at + n);
+    if (actual !== lenBytes) buf.copyWithin(this.pos + actual, at, at + n);
     this.pos = writeVarint(buf, this.pos, n);
     this.pos += n;
   }
 
   private writeJsonObject(o: Attributes | Resource, what: string): void {
     if (o === null || typeof o !== 'object' || Array.isArray(o)) throw invalid(`${what} is not a plain object`);
-    if (isEmptyObject(o)) {
-      this.ensure(1);
-      this.buf[this.pos++] = 0;
-      return;
-    }
-    let json: string;
+    let json: string | undefined;
     try {
       json = JSON.stringify(o);
     } catch (err) {
       // bigint values, cycles, throwing toJSON: not storable, and not the caller's TypeError to see.
       throw invalid(`${what} cannot be serialized as JSON: ${(err as Error).message}`);
+    }
+    // A toJSON may turn the object into anything: only an object is decodable as one.
+    if (typeof json !== 'string' || json.charCodeAt(0) !== 0x7b) throw invalid(`${what} does not serialize to a JSON object`);
+    // Empty (also when every value was undefined) = length 0. Checked on the JSON, not with a
+    // for-in first: that walk cost more than the stringify on objects of many shapes.
+    if (json.length === 2) {
+      this.ensure(1);
+      this.buf[this.pos++] = 0;
+      return;
     }
     this.writeString(json);
   }

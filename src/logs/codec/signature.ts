@@ -13,10 +13,14 @@ export class SignatureEncoder {
   private hash = 0x811c9dc5;
   private readonly byHash = new Map<number, number | number[]>();
   private readonly tuples: Int32Array[] = [];
-  readonly ids: ByteWriter;
+  /** Each entry's tuple id in first-seen order (renumbered by frequency when written). */
+  private entryIds: Int32Array;
+  private nEntries = 0;
+  /** Tuple id (first-seen) -> written id (order()). */
+  private rank = new Int32Array(0);
 
   constructor(entries: number) {
-    this.ids = new ByteWriter(entries + 16);
+    this.entryIds = new Int32Array(Math.max(16, entries));
   }
 
   push(v: number): void {
@@ -60,7 +64,12 @@ export class SignatureEncoder {
       else if (typeof known === 'number') this.byHash.set(h, [known, id]);
       else known.push(id);
     }
-    this.ids.varint(id);
+    if (this.nEntries === this.entryIds.length) {
+      const a = new Int32Array(this.nEntries * 2);
+      a.set(this.entryIds);
+      this.entryIds = a;
+    }
+    this.entryIds[this.nEntries++] = id;
     this.len = 0;
   }
 
@@ -74,13 +83,42 @@ export class SignatureEncoder {
     return this.tuples.length;
   }
 
+  /**
+   * The dictionary section (then writeIds). Tuples are numbered by frequency (most frequent
+   * first, ties in first-seen order), so the common ones have one-byte ids: a block has hundreds
+   * of tuples, and first-seen numbering gave two-byte ids to frequent late-comers.
+   */
   writeDict(out: ByteWriter): void {
-    const w = new ByteWriter(64 + this.tuples.length * 16);
-    w.varint(this.tuples.length);
-    for (const t of this.tuples) {
+    const nT = this.tuples.length;
+    const order = this.order();
+    const w = new ByteWriter(64 + nT * 16);
+    w.varint(nT);
+    for (const k of order) {
+      const t = this.tuples[k];
       w.varint(t.length);
       for (let i = 0; i < t.length; i++) w.varint(t[i]);
     }
+    out.section(w);
+  }
+
+  /** Tuple ids (first-seen) by frequency; sets rank (the inverse). */
+  private order(): number[] {
+    const nT = this.tuples.length;
+    const counts = new Int32Array(nT);
+    const ids = this.entryIds;
+    for (let i = 0; i < this.nEntries; i++) counts[ids[i]]++;
+    const order = Array.from({ length: nT }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+    this.rank = new Int32Array(nT);
+    for (let r = 0; r < nT; r++) this.rank[order[r]] = r;
+    return order;
+  }
+
+  /** The ids section: each entry's tuple id, as numbered by writeDict. */
+  writeIds(out: ByteWriter): void {
+    this.order();
+    const { rank, entryIds: ids, nEntries: n } = this;
+    const w = new ByteWriter(n + 16);
+    for (let i = 0; i < n; i++) w.varint(rank[ids[i]]);
     out.section(w);
   }
 }

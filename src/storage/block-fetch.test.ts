@@ -1,12 +1,13 @@
 // BlockFetcher: coalesced reads return each block's exact bytes, in fewer reads, and a range that
-// cannot be read falls back to per-block reads so the error lands on the block it belongs to.
+// cannot be read falls back to per-block reads so the error lands on the block it belongs to. Span
+// files are relative to a root (metrics) or absolute (logs).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StorageError } from '../storage/errors.js';
-import { SegmentReader } from '../storage/segments.js';
 import { BlockFetcher, COALESCE_GAP_BYTES, type BlockSpan } from './block-fetch.js';
+import { StorageError } from './errors.js';
+import { SegmentReader } from './segments.js';
 
 let root: string;
 beforeEach(() => {
@@ -49,7 +50,7 @@ describe('BlockFetcher', () => {
     ];
     const reader = new CountingReader();
     try {
-      const f = new BlockFetcher(reader, root, refs);
+      const f = new BlockFetcher(reader, refs, root);
       expect(reader.reads).toBe(2); // a.seg 0..~8.5 KiB and b.seg 5..100; singles are read on demand
       for (const r of refs) {
         const src = r.file.endsWith('a.seg') ? a : b;
@@ -68,11 +69,30 @@ describe('BlockFetcher', () => {
     const missing = { file: 'segments/gone.seg', offset: 0, length: 10 };
     const reader = new SegmentReader();
     try {
-      const f = new BlockFetcher(reader, root, [good, bad, missing]);
+      const f = new BlockFetcher(reader, [good, bad, missing], root);
       expect(Array.from(f.get(good))).toEqual(Array.from(a.subarray(0, 100)));
       expect(() => f.get(bad)).toThrow(StorageError);
       expect(() => f.get(bad)).toThrow(/CORRUPT_BLOCK/);
       expect(() => f.get(missing)).toThrow(StorageError);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('without a root, span files are absolute paths', () => {
+    const a = writeFile('segments/a.seg', 1000);
+    const abs = path.join(root, 'segments/a.seg');
+    const spans: BlockSpan[] = [
+      { file: abs, offset: 0, length: 100 },
+      { file: abs, offset: 100, length: 300 },
+      { file: abs, offset: 900, length: 50 },
+    ];
+    const reader = new CountingReader();
+    try {
+      const f = new BlockFetcher(reader, spans);
+      expect(reader.reads).toBe(1);
+      for (const s of spans) expect(Array.from(f.get(s))).toEqual(Array.from(a.subarray(s.offset, s.offset + s.length)));
+      expect(reader.reads).toBe(1); // the third is within the gap limit of the second: same range
     } finally {
       reader.close();
     }
