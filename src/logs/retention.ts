@@ -6,7 +6,7 @@
 import fsp from 'node:fs/promises';
 import { deleteDeadSegments } from '../storage/segment-gc.js';
 import type { LogsEngine } from './engine.js';
-import { duBytes } from './stats.js';
+import { duBytes } from '../storage/disk-usage.js';
 import type { LogsRetentionReport } from './types.js';
 
 export const DEFAULT_LOGS_RETENTION = { maxAgeSec: 7 * 86_400, maxBytes: 512 * 1024 * 1024 } as const;

@@ -1,26 +1,9 @@
 // Logs statistics. rawBytes is the entries' self-describing record form (what the WAL holds), so
 // compressionRatio = rawBytes / everything under logs/ (segments + index + WAL) is an honest
 // whole-store figure, index and filters included.
-import fsp from 'node:fs/promises';
-import path from 'node:path';
+import { duBytes } from '../storage/disk-usage.js';
 import type { LogsEngine } from './engine.js';
 import type { LogsStats } from './types.js';
-
-export async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await fsp.readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const d of entries) {
-    const p = path.join(dir, d.name);
-    if (d.isDirectory()) total += await duBytes(p);
-    else if (d.isFile()) total += await fsp.stat(p).then((s) => s.size, () => 0);
-  }
-  return total;
-}
 
 export async function computeLogStats(e: LogsEngine): Promise<LogsStats> {
   const t = e.index.totals();
