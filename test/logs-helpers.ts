@@ -24,17 +24,11 @@ export function makeInputs(seed: number, n: number, opts: { startMs?: number; st
       message: `${opts.tag ?? 'req'} ${i} ${WORDS[rng.int(0, WORDS.length - 1)]} GET ${route.replace(':id', String(rng.int(1, 999)))} ${rng.int(1, 500)}ms`,
       attributes: { 'http.route': route, 'http.status_code': rng.pick([200, 200, 404, 500]), i, nested: { ok: rng.float() < 0.5 } },
     };
-    if (rng.float() < 0.5) input.traceId = hex(rng, 32);
+    if (rng.float() < 0.5) input.traceId = rng.hex(32);
     if (rng.float() < 0.3) input.resource = { 'service.name': rng.pick(['api', 'worker']) };
     out.push(input);
   }
   return out;
-}
-
-function hex(rng: Prng, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += '0123456789abcdef'[rng.u32() & 15];
-  return s;
 }
 
 /** Entries as queries return them, reduced to comparable plain data. */

@@ -60,29 +60,9 @@ export const EVENT_INDEX_SCHEMA_V1 = `
   );
 `;
 
-export interface NewEventBlock {
+/** What a new block and an indexed row both say about a block. */
+interface EventBlockFields {
   /** Segment path relative to the engine root. */
-  file: string;
-  offset: number;
-  length: number;
-  tMinNs: bigint;
-  tMaxNs: bigint;
-  count: number;
-  mask: number;
-  rawBytes: number;
-  minSeq: number;
-  maxSeq: number;
-  codec: number;
-  /** Day key of the segment directory (compaction merges within one day). */
-  day: string;
-  /** Probe filter; null = none (stored NULL: the block may hold anything, no text pruning). */
-  filter: Uint8Array | null;
-  terms: readonly string[];
-  keys: readonly string[];
-}
-
-export interface EventBlockRow {
-  id: number;
   file: string;
   offset: number;
   length: number;
@@ -95,7 +75,19 @@ export interface EventBlockRow {
   maxSeq: number;
   /** blocks.codec: which decoder reads the payload (the engine gives the ids meaning). */
   codec: number;
+  /** Day key of the segment directory (compaction merges within one day). */
   day: string;
+}
+
+export interface NewEventBlock extends EventBlockFields {
+  /** Probe filter; null = none (stored NULL: the block may hold anything, no text pruning). */
+  filter: Uint8Array | null;
+  terms: readonly string[];
+  keys: readonly string[];
+}
+
+export interface EventBlockRow extends EventBlockFields {
+  id: number;
   /** Empty when the row has none (NULL = the block may hold anything: no text pruning). */
   filter: Uint8Array;
 }
