@@ -187,6 +187,14 @@ describe('logs engine', () => {
       expect(everything).toHaveLength(4);
       expect(warnings.some((m) => m.includes('subscriber bug'))).toBe(true);
       expect((await tl.logs.count({})).total).toBe(4);
+      // Ids in upper case are stored as their bytes: the tail, the hot tail and blocks all say lower case.
+      const traceId = 'ABCDEF0123456789ABCDEF0123456789';
+      tl.logs.write({ message: 'upper ids', tsMs: T0_MS + 4, traceId, spanId: 'ABCDEF0123456789' });
+      expect(everything[4]).toMatchObject({ traceId: traceId.toLowerCase(), spanId: 'abcdef0123456789' });
+      const hot = await tl.logs.query({ traceId: traceId.toLowerCase() });
+      expect(hot.entries.map((e) => [e.traceId, e.spanId])).toEqual([[traceId.toLowerCase(), 'abcdef0123456789']]);
+      await tl.logs.sealNow();
+      expect((await tl.logs.query({ traceId })).entries.map((e) => e.message)).toEqual(['upper ids']);
       await tl.close();
     } finally {
       t.remove();
@@ -205,6 +213,10 @@ describe('logs engine', () => {
         { message: 'x', traceId: 'nothex' },
         { message: 'x', attributes: { n: NaN } },
         null,
+        // Checked while the record is written (one walk): still typed, still nothing stored.
+        { message: 'x', traceId: 'z'.repeat(32) },
+        { message: 'x', spanId: 'ABCDEFGHIJKLMNOP' },
+        { message: 'x', attributes: { ok: 1, deep: { when: new Date(0) } } },
       ];
       const codes = bad.map((b) => {
         try {
@@ -215,9 +227,12 @@ describe('logs engine', () => {
           return (err as LogsError).code;
         }
       });
-      expect(codes).toEqual(['INVALID_ENTRY', 'INVALID_LEVEL', 'INVALID_TIME', 'INVALID_ENTRY', 'INVALID_ENTRY', 'INVALID_ENTRY']);
-      // A batch is all or nothing.
+      expect(codes).toEqual(['INVALID_ENTRY', 'INVALID_LEVEL', 'INVALID_TIME', 'INVALID_ENTRY', 'INVALID_ENTRY', 'INVALID_ENTRY', 'INVALID_ENTRY', 'INVALID_ENTRY', 'INVALID_ENTRY']);
+      // A batch is all or nothing, also when the bad entry is found while encoding it.
       expect(() => tl.logs.writeBatch([{ message: 'fine', tsMs: T0_MS }, { message: 7 } as unknown as LogInput])).toThrow(/entry 1; nothing of this batch/);
+      expect(() => tl.logs.writeBatch([{ message: 'fine', tsMs: T0_MS }, { message: 'x', attributes: { f: () => 1 } as never }])).toThrow(
+        /attributes\.f has a function value.*\(entry 1; nothing of this batch/,
+      );
       await tl.logs.flush();
       await tl.close();
       tl = await open(t.dir);

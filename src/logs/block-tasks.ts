@@ -6,12 +6,10 @@ import path from 'node:path';
 import type { LzLevel } from '../codec/lz.js';
 import { BLOCK_HEADER_BYTES, frameBlock } from '../storage/block.js';
 import { writeAt } from '../storage/segments.js';
-import { encodeLogBlock, type LogBlockMeta } from './codec/block.js';
-import { decodeEntryRecords } from './codec/entry-record.js';
+import { encodeLogBlockFromRecords, type LogBlockMeta } from './codec/block.js';
 import { attributeKeysOfRecords } from './codec/record-keys.js';
 import { ceilMs, floorMs } from './query/time.js';
 import { KIND_LOG_BLOCK } from './schema.js';
-import type { LogEntry } from './types.js';
 
 export interface SealLogBlockInput {
   /** Concatenated entry records (codec/entry-record.ts) of one hot chunk, in seq order. */
@@ -29,9 +27,11 @@ export interface SealedLogBlock {
 }
 
 export function sealLogBlock(input: SealLogBlockInput): SealedLogBlock {
-  const { entries, seqs } = decodeEntryRecords(input.records);
-  // The records' length is the block's raw size: no need to re-serialize entries to measure it.
-  return encodeFramed(entries, seqs, input.level, input.indexedAttributes, input.records.length);
+  // Straight from the records (no LogEntry objects: all of a chunk's would survive to the old
+  // generation); the records' length is the block's raw size.
+  const { payload, meta, minSeq, maxSeq } = encodeLogBlockFromRecords(input.records, input.level, { indexedAttributes: input.indexedAttributes });
+  const framed = frameBlock({ kind: KIND_LOG_BLOCK, ownerId: 0, count: meta.count, tMinMs: floorMs(meta.tMinNs), tMaxMs: ceilMs(meta.tMaxNs) }, payload);
+  return { framed, meta, minSeq, maxSeq };
 }
 
 export interface SealRawLogBlockInput {
@@ -74,27 +74,6 @@ export function sealRawLogBlock(input: SealRawLogBlockInput): SealedRawLogBlock 
   const framed = frameBlock({ kind: KIND_LOG_BLOCK, ownerId: 0, count: input.count, tMinMs: input.tMinMs, tMaxMs: input.tMaxMs }, records);
   writeAt(path.join(input.root, input.file), input.offset, framed);
   return { bytes: framed.length, attributeKeys };
-}
-
-function encodeFramed(entries: LogEntry[], seqs: Float64Array, level: LzLevel, indexedAttributes: string[], rawBytes?: number): SealedLogBlock {
-  const { payload, meta } = encodeLogBlock(entries, seqs, level, { indexedAttributes, rawBytes });
-  const framed = frameBlock(
-    {
-      kind: KIND_LOG_BLOCK,
-      ownerId: 0,
-      count: meta.count,
-      tMinMs: floorMs(meta.tMinNs),
-      tMaxMs: ceilMs(meta.tMaxNs),
-    },
-    payload,
-  );
-  let minSeq = Infinity;
-  let maxSeq = -Infinity;
-  for (let i = 0; i < seqs.length; i++) {
-    if (seqs[i] < minSeq) minSeq = seqs[i];
-    if (seqs[i] > maxSeq) maxSeq = seqs[i];
-  }
-  return { framed, meta, minSeq, maxSeq };
 }
 
 /** Buffers of an output a worker transfers back (filters included). */

@@ -1,17 +1,18 @@
-// Compaction work inside pool workers, as a plain synchronous function over files: read + check +
-// decode the blocks of each group (RAW seal blocks and columnar ones), split the entries by severity
-// class, sort each class by (tsNs, seq) and re-encode it as columnar blocks of about the class's
-// target size, framed. No SQLite and no engine state: the main thread plans groups and writes rows.
+// Compaction work inside pool workers, as a plain synchronous function over files: read + check the
+// blocks of each group (RAW seal blocks and columnar ones) as indexed entry records
+// (compact-records.ts), split the entries by severity class, sort each class by (tsNs, seq) and
+// encode it from its records as columnar blocks of about the class's target size, framed. No SQLite and no engine state: the main thread plans groups and writes rows.
 import path from 'node:path';
 import type { LzLevel } from '../codec/lz.js';
 import { frameBlock, parseBlock } from '../storage/block.js';
 import { SegmentReader } from '../storage/segments.js';
-import { decodeLogBlock, encodeLogBlock, type LogBlockMeta } from './codec/block.js';
+import { encodeLogBlockFromRecords, type LogBlockMeta } from './codec/block.js';
 import { decodeEntryRecords } from './codec/entry-record.js';
-import { indexRawRecords } from './query/raw-records.js';
+import { indexColumnarAsRecords, RecordGather } from './compact-records.js';
+import { indexRawRecords, type RawRecordIndex } from './query/raw-records.js';
 import { ceilMs, floorMs } from './query/time.js';
 import { CODEC_LOG_RAW_V1, KIND_LOG_BLOCK } from './schema.js';
-import type { LogEntry } from './types.js';
+import type { Resource } from './types.js';
 
 /**
  * Severity classes, as level masks (bit i = LOG_LEVELS[i]): A = trace/debug/info, B = warn,
@@ -82,23 +83,14 @@ class CorruptBlock extends Error {
 }
 
 /**
- * A block's entries and seqs, checked against its frame header, and for a RAW block each entry's
- * record length (the raw size a new block's meta reports, known without re-serializing the entry).
- * Throws on any damage.
+ * A block's entries as indexed records (compact-records.ts), checked against its frame header: a
+ * RAW block's own records, a columnar block decoded and written as records. Throws on any damage.
  */
-function readBlock(reader: SegmentReader, root: string, ref: CompactLogRef): { entries: LogEntry[]; seqs: ArrayLike<number>; recordBytes?: Uint32Array } {
+function readBlock(reader: SegmentReader, root: string, ref: CompactLogRef): RawRecordIndex {
   const { header, payload } = parseBlock(reader.read(path.join(root, ref.file), ref.offset, ref.length));
-  if (ref.codec === CODEC_LOG_RAW_V1) {
-    const ix = indexRawRecords(payload, header.count);
-    const d = decodeEntryRecords(payload);
-    if (d.entries.length !== header.count) throw new CorruptBlock(`block decodes to ${d.entries.length} entries but its header says ${header.count}`);
-    const recordBytes = new Uint32Array(ix.n);
-    for (let i = 0; i < ix.n; i++) recordBytes[i] = ix.starts[i + 1] - ix.starts[i];
-    return { ...d, recordBytes };
-  }
-  const d = decodeLogBlock(payload);
-  if (d.entries.length !== header.count) throw new CorruptBlock(`block decodes to ${d.entries.length} entries but its header says ${header.count}`);
-  return d;
+  const ix = ref.codec === CODEC_LOG_RAW_V1 ? indexRawRecords(payload, header.count) : indexColumnarAsRecords(payload);
+  if (ix.n !== header.count) throw new CorruptBlock(`block decodes to ${ix.n} entries but its header says ${header.count}`);
+  return ix;
 }
 
 export function compactLogBlocks(input: CompactLogBlocksInput): CompactLogBlocksOutput {
@@ -107,19 +99,20 @@ export function compactLogBlocks(input: CompactLogBlocksInput): CompactLogBlocks
   const failed: CompactLogBlocksOutput['failed'] = [];
   let total = 0;
   const reader = new SegmentReader();
+  const gather = new RecordGather();
   try {
     input.groups.forEach((g, gi) => {
-      const entries: LogEntry[] = [];
-      const seqList: number[] = [];
-      // Record length per entry, -1 when unknown (from a columnar block: the encoder measures it).
-      const sizes: number[] = [];
+      // Entry k of the group is record at[k] of sources[src[k]].
+      const sources: RawRecordIndex[] = [];
+      const src: number[] = [];
+      const at: number[] = [];
       for (const ref of g.blocks) {
         try {
-          const d = readBlock(reader, input.root, ref);
-          for (let i = 0; i < d.entries.length; i++) {
-            entries.push(d.entries[i]);
-            seqList.push(d.seqs[i]);
-            sizes.push(d.recordBytes ? d.recordBytes[i] : -1);
+          const ix = readBlock(reader, input.root, ref);
+          sources.push(ix);
+          for (let i = 0; i < ix.n; i++) {
+            src.push(sources.length - 1);
+            at.push(i);
           }
         } catch (err) {
           const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'CORRUPT_BLOCK';
@@ -127,54 +120,85 @@ export function compactLogBlocks(input: CompactLogBlocksInput): CompactLogBlocks
           return;
         }
       }
-      const byClass: number[][] = SEVERITY_CLASS_MASKS.map(() => []);
-      for (let i = 0; i < entries.length; i++) byClass[severityClass(entries[i].severityNumber)].push(i);
-      byClass.forEach((order, k) => {
-        if (order.length === 0) return;
-        // Time order, so each output block covers a narrow time range (better pruning) when split.
-        order.sort((a, b) => (entries[a].tsNs < entries[b].tsNs ? -1 : entries[a].tsNs > entries[b].tsNs ? 1 : seqList[a] - seqList[b]));
-        let cut = order.length;
-        const recent = input.recentFromNs;
-        if (recent !== undefined) while (cut > 0 && entries[order[cut - 1]].tsNs >= recent) cut--;
-        const emit = (from: number, to: number, target: number) => {
-          const n = to - from;
-          if (n <= 0) return;
-          const per = Math.ceil(n / Math.ceil(n / Math.max(1, target)));
-          for (let at = from; at < to; at += per) {
-            const idx = order.slice(at, Math.min(to, at + per));
-            let rawBytes: number | undefined = 0;
-            for (const i of idx) rawBytes = sizes[i] < 0 || rawBytes === undefined ? undefined : rawBytes + sizes[i];
-            const out = encodeFramed(idx.map((i) => entries[i]), Float64Array.from(idx, (i) => seqList[i]), input, rawBytes);
-            blocks.push({ group: gi, start: total, length: out.framed.length, meta: out.meta, minSeq: out.minSeq, maxSeq: out.maxSeq });
-            parts.push(out.framed);
-            total += out.framed.length;
+      const mark = { blocks: blocks.length, parts: parts.length, total };
+      try {
+        encodeGroup();
+      } catch (err) {
+        // A RAW record's message and attributes are first decoded by the encoder (the frame's crc
+        // held, so this is rare): drop the group's output, and name the block(s) that do not decode.
+        blocks.length = mark.blocks;
+        parts.length = mark.parts;
+        total = mark.total;
+        let named = false;
+        sources.forEach((ix, k) => {
+          try {
+            checkRecords(ix);
+          } catch (bad) {
+            named = true;
+            failed.push({ group: gi, blockId: g.blocks[k].id, code: (bad as { code?: string }).code ?? 'CORRUPT_BLOCK', message: (bad as Error).message });
           }
-        };
-        emit(0, cut, input.classEntries[k]);
-        emit(cut, order.length, input.recentEntries);
-      });
+        });
+        if (!named) throw err;
+      }
+      function encodeGroup(): void {
+        const tsOf = (k: number) => sources[src[k]].tsNs[at[k]];
+        const seqOf = (k: number) => sources[src[k]].seqs[at[k]];
+        const byClass: number[][] = SEVERITY_CLASS_MASKS.map(() => []);
+        for (let k = 0; k < src.length; k++) byClass[severityClass(sources[src[k]].severity[at[k]])].push(k);
+        byClass.forEach((order, c) => {
+          if (order.length === 0) return;
+          // Time order, so each output block covers a narrow time range (better pruning) when split.
+          order.sort((a, b) => {
+            const ta = tsOf(a);
+            const tb = tsOf(b);
+            return ta < tb ? -1 : ta > tb ? 1 : seqOf(a) - seqOf(b);
+          });
+          let cut = order.length;
+          const recent = input.recentFromNs;
+          if (recent !== undefined) while (cut > 0 && tsOf(order[cut - 1]) >= recent) cut--;
+          const emit = (from: number, to: number, target: number) => {
+            const n = to - from;
+            if (n <= 0) return;
+            const per = Math.ceil(n / Math.ceil(n / Math.max(1, target)));
+            for (let k = from; k < to; k += per) {
+              gather.reset();
+              for (let j = k; j < Math.min(to, k + per); j++) gather.add(sources[src[order[j]]], at[order[j]]);
+              const out = encodeFramed(gather.bytes(), input);
+              blocks.push({ group: gi, start: total, length: out.framed.length, meta: out.meta, minSeq: out.minSeq, maxSeq: out.maxSeq });
+              parts.push(out.framed);
+              total += out.framed.length;
+            }
+          };
+          emit(0, cut, input.classEntries[c]);
+          emit(cut, order.length, input.recentEntries);
+        });
+      }
     });
   } finally {
     reader.close();
   }
   const bytes = new Uint8Array(total);
-  let at = 0;
+  let pos = 0;
   for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
+    bytes.set(p, pos);
+    pos += p.length;
   }
   return { bytes, blocks, failed };
 }
 
-/** Sorted entries -> columnar payload -> TBLK frame, with the row's meta and seq range. */
-function encodeFramed(entries: LogEntry[], seqs: Float64Array, input: CompactLogBlocksInput, rawBytes: number | undefined) {
-  const { payload, meta } = encodeLogBlock(entries, seqs, input.level, { indexedAttributes: input.indexedAttributes, rawBytes });
-  const framed = frameBlock({ kind: KIND_LOG_BLOCK, ownerId: 0, count: meta.count, tMinMs: floorMs(meta.tMinNs), tMaxMs: ceilMs(meta.tMaxNs) }, payload);
-  let minSeq = Infinity;
-  let maxSeq = -Infinity;
-  for (const s of seqs) {
-    if (s < minSeq) minSeq = s;
-    if (s > maxSeq) maxSeq = s;
+/** Decodes every record of a block, in slices (throws CodecError on a bad one; keeps nothing). */
+function checkRecords(ix: RawRecordIndex): void {
+  const SLICE = 1024;
+  let prev: Resource | undefined;
+  for (let i = 0; i < ix.n; i += SLICE) {
+    const end = Math.min(ix.n, i + SLICE);
+    prev = decodeEntryRecords(ix.buf.subarray(ix.starts[i], ix.starts[end]), prev).lastResource;
   }
+}
+
+/** Records -> columnar payload (the encoder orders them) -> TBLK frame, with the row's meta and seq range. */
+function encodeFramed(records: Uint8Array, input: CompactLogBlocksInput) {
+  const { payload, meta, minSeq, maxSeq } = encodeLogBlockFromRecords(records, input.level, { indexedAttributes: input.indexedAttributes });
+  const framed = frameBlock({ kind: KIND_LOG_BLOCK, ownerId: 0, count: meta.count, tMinMs: floorMs(meta.tMinNs), tMaxMs: ceilMs(meta.tMaxNs) }, payload);
   return { framed, meta, minSeq, maxSeq };
 }

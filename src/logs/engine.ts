@@ -16,7 +16,8 @@ import type { SegmentGcDeps } from '../storage/segment-gc.js';
 import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
 import { syncSqliteWal } from '../storage/sqlite-durability.js';
 import { Wal } from '../storage/wal.js';
-import { decodeEntryRecords } from './codec/entry-record.js';
+import { CodecError } from '../codec/errors.js';
+import { decodeEntryRecords, EntryRecordWriter } from './codec/entry-record.js';
 import { LogsError } from './errors.js';
 import { HotTail } from './hot.js';
 import { checkResource, detachedEntry, normalizeLogInput, ResourceCache, type NormalizeOptions } from './normalize.js';
@@ -65,16 +66,19 @@ interface ResolvedOptions {
 }
 
 /**
- * write() serializes each entry into its record at once, so normalization need not copy the
- * caller's attributes (checked with the same rules; the record is the stored form).
+ * write() encodes each entry into its record at once, so normalization neither copies nor checks
+ * the caller's attributes and ids: the record writer applies the same rules while it writes them
+ * (one walk), and its CodecError INVALID_INPUT becomes LogsError INVALID_ENTRY here.
  */
-const NO_COPY: NormalizeOptions = { copyAttributes: false };
+const RECORD_CHECKS: NormalizeOptions = { recordChecks: true };
 /** Delay from a RAW commit to the background compaction it asks for (a second of seals per run). */
 const COMPACT_AFTER_SEAL_MS = 1000;
 /** Seal format unless LogsEngineOptions.sealFormat says otherwise. */
 const DEFAULT_SEAL_FORMAT: LogSealFormat = 'raw';
 /** A chunk is cut at this many record bytes even before sealEntries (bounds one block). */
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** writeBatch's scratch buffer is dropped after a batch bigger than this (it only grows). */
+const BATCH_SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
 /** Records are handed to the WAL buffer in slices of at least this size (or at sync/cut). */
 const WAL_HANDOFF_BYTES = 256 * 1024;
 /** Unsynced WAL bytes past which a background sync starts. */
@@ -144,6 +148,8 @@ export class LogsEngine implements ReaderHost {
   readonly gate = new ReadGate();
   readonly tail: LiveTail;
   private readonly resources: ResourceCache;
+  /** writeBatch encodes (and so checks) a whole batch here before any of it is kept. */
+  private batchScratch = new EntryRecordWriter();
   private nextSeq: number;
   private sealedSeq: number;
   /** WAL files < walSeq hold only entries with seq <= coverSeq: droppable once sealed_seq reaches it. */
@@ -266,31 +272,52 @@ export class LogsEngine implements ReaderHost {
    */
   write(input: LogInput): void {
     this.assertWritable();
-    const entry = normalizeLogInput(input, this.resources, nowNs, NO_COPY);
+    const entry = normalizeLogInput(input, this.resources, nowNs, RECORD_CHECKS);
     this.checkPressure();
-    this.append(entry);
+    const seq = this.nextSeq;
+    try {
+      this.hot.append(entry, seq);
+    } catch (err) {
+      throw entryError(err);
+    }
+    this.appended(entry, seq);
   }
 
-  /** Validates every input first: a bad one rejects the whole batch and stores none of it. */
+  /**
+   * Checks every input first (normalized and encoded into a scratch buffer): a bad one rejects the
+   * whole batch and stores none of it. Then the encoded records are appended as they are.
+   */
   writeBatch(inputs: LogInput[]): void {
     this.assertWritable();
     if (!Array.isArray(inputs)) throw new LogsError('INVALID_ENTRY', 'writeBatch expects an array of log entries');
     const entries: LogEntry[] = new Array(inputs.length);
+    const ends = new Uint32Array(inputs.length);
+    const scratch = this.batchScratch;
+    scratch.reset();
     for (let i = 0; i < inputs.length; i++) {
       try {
-        entries[i] = normalizeLogInput(inputs[i], this.resources, nowNs, NO_COPY);
+        entries[i] = normalizeLogInput(inputs[i], this.resources, nowNs, RECORD_CHECKS);
+        scratch.append(entries[i], this.nextSeq + i);
       } catch (err) {
-        if (err instanceof LogsError) err.message += ` (entry ${i}; nothing of this batch was written)`;
-        throw err;
+        const e = entryError(err);
+        if (e instanceof LogsError) e.message += ` (entry ${i}; nothing of this batch was written)`;
+        throw e;
       }
+      ends[i] = scratch.byteLength;
     }
     this.checkPressure();
-    for (const e of entries) this.append(e);
+    const records = scratch.bytes();
+    for (let i = 0; i < entries.length; i++) {
+      const seq = this.nextSeq;
+      this.hot.appendEncoded(entries[i], seq, records.subarray(i === 0 ? 0 : ends[i - 1], ends[i]));
+      this.appended(entries[i], seq);
+    }
+    // A big batch must not pin a big scratch buffer.
+    if (records.byteLength > BATCH_SCRATCH_KEEP_BYTES) this.batchScratch = new EntryRecordWriter();
   }
 
-  private append(entry: LogEntry): void {
-    const seq = this.nextSeq;
-    this.hot.append(entry, seq);
+  /** Bookkeeping after hot.append: seq, live tail, chunk cut or WAL handoff. */
+  private appended(entry: LogEntry, seq: number): void {
     this.nextSeq = seq + 1;
     // The entry holds the caller's attributes (serialized above): subscribers get their own copy.
     if (this.tail.size > 0) this.tail.deliver(detachedEntry(entry));
@@ -451,7 +478,13 @@ export class LogsEngine implements ReaderHost {
 
   snapshot(): { chunks: Array<{ chunk: import('./hot.js').HotChunk; n: number; ordered: boolean }>; sealedSeq: number } {
     // `ordered` is taken now: it describes the first n entries, which later appends do not change.
-    return { chunks: this.hot.chunks().map((chunk) => ({ chunk, n: chunk.count, ordered: chunk.ordered })), sealedSeq: this.sealedSeq };
+    return {
+      chunks: this.hot.chunks().map((chunk) => {
+        chunk.snapshotted = true; // hot.ts: its buffer is never reused, the query may read it later
+        return { chunk, n: chunk.count, ordered: chunk.ordered };
+      }),
+      sealedSeq: this.sealedSeq,
+    };
   }
 
   get indexedAttributes(): readonly string[] {
@@ -657,4 +690,11 @@ export class LogsEngine implements ReaderHost {
 /** Wall clock now, in ns (ms precision: entries in one ms keep their write order by seq). */
 function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** The record writer's refusal of an entry (attributes or ids JSON cannot keep) as the caller's typed error. */
+function entryError(err: unknown): unknown {
+  if (!(err instanceof CodecError) || err.code !== 'INVALID_INPUT') return err;
+  const prefix = 'INVALID_INPUT: ';
+  return new LogsError('INVALID_ENTRY', err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message, err);
 }

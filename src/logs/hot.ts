@@ -9,8 +9,9 @@
 // The chunk also collects its block's index meta as entries arrive (time range, levels, terms, keys:
 // hot-meta.ts), so sealing it as a RAW block needs no decode anywhere.
 import { decodeEntryRecords, EntryRecordWriter } from './codec/entry-record.js';
+import type { Buffer } from 'node:buffer';
 import { HotMeta } from './hot-meta.js';
-import type { LogEntry } from './types.js';
+import type { LogEntry, Resource } from './types.js';
 
 /**
  * Memory estimate of one hot entry beyond its record bytes (its seq slot, and the decoded object a
@@ -39,9 +40,16 @@ export class HotChunk {
   readonly meta: HotMeta;
   private readonly decoded: LogEntry[] = [];
   private decodedBytes = 0;
+  /** Resource of the last decoded record (the next one may chain to it). */
+  private lastResource: Resource | undefined;
 
-  constructor(capacity = MIN_CHUNK_CAPACITY, indexedAttributes: readonly string[] = []) {
-    this.writer = new EntryRecordWriter(capacity, true);
+  /** A query snapshot saw this chunk: it may read the records later, so its buffer is never reused. */
+  snapshotted = false;
+
+  constructor(capacity = MIN_CHUNK_CAPACITY, indexedAttributes: readonly string[] = [], reuse?: Buffer) {
+    // Chained resources: a chunk's records repeat one resource object; each WAL slice restarts the
+    // chain (takeUnlogged), so a WAL record decodes on its own, and a chunk from its start.
+    this.writer = new EntryRecordWriter(capacity, true, true, reuse);
     this.meta = new HotMeta(indexedAttributes);
   }
 
@@ -64,9 +72,10 @@ export class HotChunk {
   get entries(): LogEntry[] {
     const end = this.writer.byteLength;
     if (this.decodedBytes < end) {
-      const { entries } = decodeEntryRecords(this.writer.bytes().subarray(this.decodedBytes, end));
+      const { entries, lastResource } = decodeEntryRecords(this.writer.bytes().subarray(this.decodedBytes, end), this.lastResource);
       for (let i = 0; i < entries.length; i++) this.decoded.push(entries[i]);
       this.decodedBytes = end;
+      this.lastResource = lastResource;
     }
     return this.decoded;
   }
@@ -82,8 +91,12 @@ export class HotChunk {
   }
 }
 
+/** Released chunk buffers kept for reuse (each up to MAX_CHUNK_CAPACITY). */
+const MAX_SPARE_BUFFERS = 2;
+
 export class HotTail {
   active: HotChunk;
+  private readonly spare: Buffer[] = [];
   /** Cut chunks not yet committed, oldest first (seq order). */
   readonly sealing: HotChunk[] = [];
   private sealingMemory = 0;
@@ -99,7 +112,18 @@ export class HotTail {
     const w = c.writer;
     const before = w.byteLength;
     w.append(entry, seq);
-    c.recordBytes += w.byteLength - before;
+    this.track(c, entry, seq, w.byteLength - before);
+  }
+
+  /** Appends an entry whose record was encoded already (`record` = exactly its bytes, seq included). */
+  appendEncoded(entry: LogEntry, seq: number, record: Uint8Array): void {
+    const c = this.active;
+    c.writer.appendEncoded(record, 1);
+    this.track(c, entry, seq, record.length);
+  }
+
+  private track(c: HotChunk, entry: LogEntry, seq: number, recordBytes: number): void {
+    c.recordBytes += recordBytes;
     c.seqs.push(seq);
     const ts = entry.tsNs;
     if (c.tMaxNs !== undefined && ts < c.tMaxNs) c.ordered = false;
@@ -116,6 +140,7 @@ export class HotTail {
     if (w.byteLength === c.logged) return undefined;
     const bytes = w.bytes().subarray(c.logged);
     c.logged = w.byteLength;
+    w.breakChain(); // the next WAL record starts with a whole resource
     return bytes;
   }
 
@@ -132,7 +157,8 @@ export class HotTail {
     if (c.count === 0) return undefined;
     // Sized like this one (plus slack): a steady stream cuts equal chunks, so no buffer regrowth.
     const capacity = Math.min(MAX_CHUNK_CAPACITY, Math.max(MIN_CHUNK_CAPACITY, Math.ceil(c.writer.byteLength * 1.25)));
-    this.active = new HotChunk(capacity, this.indexedAttributes);
+    const spare = this.spare.length > 0 && this.spare[this.spare.length - 1].length >= capacity ? this.spare.pop() : undefined;
+    this.active = new HotChunk(capacity, this.indexedAttributes, spare);
     this.sealing.push(c);
     this.sealingMemory += c.memoryBytes;
     this.sealingEntries += c.count;
@@ -146,6 +172,10 @@ export class HotTail {
     this.sealing.splice(i, 1);
     this.sealingMemory -= c.memoryBytes;
     this.sealingEntries -= c.count;
+    // Its block is committed and its seal task done: nothing reads the buffer now, unless a query
+    // snapshot holds the chunk. Reused by a later chunk: a fresh multi-MB SharedArrayBuffer per
+    // chunk made V8 run full collections for the external memory alone.
+    if (!c.snapshotted && this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(c.writer.buf);
   }
 
   /** Every chunk still in memory, oldest first. */

@@ -8,6 +8,7 @@
 // - traceId/spanId: hex, lowercased; an all-zero id (OTel's "invalid") is no id;
 // - resource: merged over the engine's default; entries without their own share the default object.
 import { isHex } from './codec/hex.js';
+import { checkAttributeObject, checkAttributeValue, MAX_ATTR_DEPTH } from './codec/record-attrs.js';
 import { LogsError } from './errors.js';
 import { parseLevel } from './levels.js';
 import type { AttrValue, Attributes, LogEntry, LogInput, LogLevel, Resource } from './types.js';
@@ -17,7 +18,7 @@ const NS_PER_MS = 1_000_000n;
 const MAX_NS = 2n ** 63n - 1n;
 const MAX_MS = 9_223_372_036_854; // floor(MAX_NS / 1e6)
 /** Nesting depth bound: protects the copy (and JSON) from cycles and pathological inputs. */
-const MAX_DEPTH = 64;
+const MAX_DEPTH = MAX_ATTR_DEPTH;
 const ZERO_TRACE = '00000000000000000000000000000000';
 const ZERO_SPAN = '0000000000000000';
 
@@ -92,6 +93,14 @@ export interface NormalizeOptions {
    * engine's write path: the entry record IS the stored form, as JSON keeps it). Default true.
    */
   copyAttributes?: boolean;
+  /**
+   * true: the caller encodes the entry into its record at once (EntryRecordWriter), and that applies
+   * the attribute rules and the traceId/spanId hex check (CodecError INVALID_INPUT, same messages):
+   * they are skipped here, so the write path walks the attributes once, not twice. Ids are then
+   * only checked for type and length, and kept in the caller's case (the record stores bytes).
+   * Implies copyAttributes: false.
+   */
+  recordChecks?: boolean;
 }
 
 /**
@@ -111,7 +120,15 @@ export function normalizeLogInput(
   if (typeof message !== 'string') throw invalid(`message must be a string, got ${describe(message)}`);
   const tsNs = input.tsNs !== undefined ? nsOf(input.tsNs) : input.tsMs !== undefined ? msOf(input.tsMs) : nowNs();
   const { level, severityNumber } = levelOf(input.level);
-  const attributes = input.attributes === undefined ? {} : opts?.copyAttributes === false ? checkedAttributes(input.attributes) : attributesOf(input.attributes);
+  const recordChecks = opts?.recordChecks === true;
+  const attributes =
+    input.attributes === undefined
+      ? {}
+      : recordChecks
+        ? (input.attributes as Attributes)
+        : opts?.copyAttributes === false
+          ? checkedAttributes(input.attributes)
+          : attributesOf(input.attributes);
   const resource =
     defaultResource instanceof ResourceCache
       ? input.resource === undefined
@@ -120,8 +137,8 @@ export function normalizeLogInput(
       : input.resource === undefined
         ? defaultResource
         : mergeResource(defaultResource, input.resource);
-  const traceId = idOf(input.traceId, 'traceId', 32, ZERO_TRACE);
-  const spanId = idOf(input.spanId, 'spanId', 16, ZERO_SPAN);
+  const traceId = idOf(input.traceId, 'traceId', 32, ZERO_TRACE, recordChecks);
+  const spanId = idOf(input.spanId, 'spanId', 16, ZERO_SPAN, recordChecks);
   // One literal per id combination (absent ids stay absent): no property added after creation, so
   // the write path sees at most four object shapes.
   if (traceId !== undefined) {
@@ -151,8 +168,12 @@ function msOf(v: unknown): bigint {
   return frac === 0 ? BigInt(whole) * NS_PER_MS : BigInt(whole) * NS_PER_MS + BigInt(Math.round(frac * 1e6));
 }
 
-function idOf(v: unknown, field: string, chars: number, zero: string): string | undefined {
+function idOf(v: unknown, field: string, chars: number, zero: string, recordChecks: boolean): string | undefined {
   if (v === undefined || v === '') return undefined;
+  if (recordChecks) {
+    if (typeof v !== 'string' || v.length !== chars) throw invalid(`${field} must be ${chars} hex characters, got ${describe(v)}`);
+    return v === zero ? undefined : v;
+  }
   // Lowercase is the common case (OTel SDKs emit it): checked without allocating a copy.
   const id = typeof v !== 'string' ? '' : isHex(v, chars) ? v : v.toLowerCase();
   if (!isHex(id, chars)) throw invalid(`${field} must be ${chars} hex characters, got ${describe(v)}`);
@@ -179,49 +200,15 @@ function checkedAttributes(v: unknown): Attributes {
  * of the attributes, so later caller mutations do not reach subscribers.
  */
 export function detachedEntry(entry: LogEntry): LogEntry {
-  return { ...entry, attributes: copyObject(entry.attributes as Record<string, unknown>, 'attributes', 0) };
+  const out = { ...entry, attributes: copyObject(entry.attributes as Record<string, unknown>, 'attributes', 0) };
+  // recordChecks keeps ids in the caller's case; stored (and read back) they are lowercase.
+  if (out.traceId !== undefined) out.traceId = out.traceId.toLowerCase();
+  if (out.spanId !== undefined) out.spanId = out.spanId.toLowerCase();
+  return out;
 }
 
 function checkObject(src: Record<string, unknown>, path: string, depth: number): void {
-  if (depth > MAX_DEPTH) throw invalid(`${path} is nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
-  for (const k in src) {
-    if (!Object.prototype.hasOwnProperty.call(src, k)) continue;
-    const v = src[k];
-    // Scalars inline (the common case); everything else through checkValue (copyValue's rules).
-    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && v - v === 0)) continue;
-    checkValue(v, path, k, depth);
-  }
-}
-
-function checkValue(v: unknown, path: string, key: string | number, depth: number): void {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return;
-    case 'number':
-      if (!Number.isFinite(v)) throw invalid(`${path}.${key} is ${v}: attribute numbers must be finite (JSON has no ${v})`);
-      return;
-    case 'object': {
-      if (v === null) return;
-      const where = `${path}.${key}`;
-      if (Array.isArray(v)) {
-        if (depth + 1 > MAX_DEPTH) throw invalid(`${where} is nested more than ${MAX_DEPTH} levels deep (a cycle?)`);
-        // JSON would call it (a copy would not): refused rather than stored differently.
-        if (Object.prototype.hasOwnProperty.call(v, 'toJSON')) throw invalid(`${where} is an array with its own toJSON; pass plain data`);
-        for (let i = 0; i < v.length; i++) checkValue(v[i], where, i, depth + 1);
-        return;
-      }
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) {
-        throw invalid(`${where} must be a plain object, array or scalar, got ${proto?.constructor?.name ?? 'an object'} (convert it first, e.g. toISOString() for a Date)`);
-      }
-      checkObject(v as Record<string, unknown>, where, depth + 1);
-      return;
-    }
-    default:
-      throw invalid(`${path}.${key} has a ${typeof v} value; attribute values are strings, finite numbers, booleans, null, arrays or plain objects`);
-  }
+  checkAttributeObject(src, path, depth, invalid);
 }
 
 function copyObject(src: Record<string, unknown>, path: string, depth: number): { [key: string]: AttrValue } {

@@ -30,8 +30,14 @@ const FILE_RE = /^(\d{10,})\.wal$/;
 const FIRST_CHUNK_BYTES = 64 * 1024;
 /** Later chunks: big enough that a 100 MB frame is ~100 iovecs, small enough to allocate cheaply. */
 export const WAL_CHUNK_BYTES = 1024 * 1024;
-/** Chunks kept for reuse after a frame is written (bounds idle memory to a few MiB). */
-const MAX_SPARE_CHUNKS = 2;
+/**
+ * Chunks kept for reuse after a frame is written: as many as that frame used (at least 2, at most
+ * 32 = 32 MiB), so a steady stream reuses its chunks and a small frame after a burst lets the
+ * extra ones go. Allocating every chunk afresh (~300 MB/s at 300 k log entries/s) made V8 run a
+ * full mark-compact every ~150 ms for the external memory alone (4-14 ms pauses on the host).
+ */
+const MIN_SPARE_CHUNKS = 2;
+const MAX_SPARE_CHUNKS = 32;
 /** The frame header's payloadBytes field is a u32. */
 const MAX_FRAME_PAYLOAD_BYTES = 0xffffffff;
 
@@ -396,7 +402,9 @@ export class Wal {
     this.fileBytes.set(this.currentSeq, this.position);
     this.counters.frames++;
     this.counters.bytesWritten += frameBytes;
-    for (const c of chunks) if (this.spare.length < MAX_SPARE_CHUNKS && c.length === WAL_CHUNK_BYTES) this.spare.push(c);
+    const keep = Math.min(MAX_SPARE_CHUNKS, Math.max(MIN_SPARE_CHUNKS, chunks.length));
+    if (this.spare.length > keep) this.spare.length = keep;
+    for (const c of chunks) if (this.spare.length < keep && c.length === WAL_CHUNK_BYTES) this.spare.push(c);
     this.inflight = null;
     this.inflightBytes = 0;
     waiters.resolve();

@@ -6,8 +6,9 @@
 import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import type { Attributes, LogEntry, Resource } from '../types.js';
-import { FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES } from './entry-record.js';
+import { FLAG_ATTR_BINARY, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES, RECORD_FLAGS } from './entry-record.js';
 import { bufferView, hexInto, utf8Slice } from './hex.js';
+import { readRecordAttributes } from './record-attrs.js';
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -199,7 +200,7 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
     resourceIds: new Int32Array(n),
     resources: new ResourceSet(),
     message: (i) => utf8Slice(buf, msgAt[i], attrAt[i]),
-    attributes: (i) => parseAttributes(buf, attrAt[i], attrEnd[i]),
+    attributes: (i) => parseAttributes(buf, attrAt[i], attrEnd[i], binary[i] !== 0),
     rawBytes: buf.length,
   };
   // Each record's message text is [msgAt, attrAt); its attributes are the length varint at attrAt
@@ -207,6 +208,7 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
   const msgAt = new Int32Array(n);
   const attrAt = new Int32Array(n);
   const attrEnd = new Int32Array(n);
+  const binary = new Uint8Array(n);
   // Resources compared as bytes against the distinct ones seen (usually a handful per block).
   const resStart: number[] = [];
   const resEnd: number[] = [];
@@ -220,7 +222,9 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
     input.tsHi[i] = buf.readInt32LE(q + 12);
     input.severity[i] = buf[q + 16];
     const flags = buf[q + 17];
-    input.flags[i] = flags;
+    // Only the id bits: the encoder's flags are the entry's, not the record format's.
+    input.flags[i] = flags & (FLAG_TRACE_ID | FLAG_SPAN_ID);
+    binary[i] = flags & FLAG_ATTR_BINARY;
     q += RECORD_FIXED_BYTES;
     if (flags & FLAG_TRACE_ID) {
       buf.copy(input.traceIds, 16 * i, q, q + 16);
@@ -240,6 +244,11 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
     [len, q] = varintAt(buf, q);
     attrEnd[i] = q + len;
     q += len;
+    if (flags & FLAG_RESOURCE_PREV) {
+      // skipRecord refused a chain without a start, so lastRes is set.
+      input.resourceIds[i] = lastRes;
+      continue;
+    }
     [len, q] = varintAt(buf, q);
     // resource bytes [q, q + len)
     let id = -1;
@@ -285,10 +294,11 @@ function varintAt(buf: Buffer, q: number): [number, number] {
   }
 }
 
-function parseAttributes(buf: Buffer, at: number, end: number): Attributes {
+function parseAttributes(buf: Buffer, at: number, end: number, binary: boolean): Attributes {
   let q = at;
   while (buf[q] >= 0x80) q++;
   q++;
+  if (binary) return readRecordAttributes(buf, q, end);
   if (q === end) return {};
   let v: unknown;
   try {
@@ -307,10 +317,12 @@ function skipRecord(buf: Buffer, p: number): number {
   const sev = buf[p + 16];
   const flags = buf[p + 17];
   if (sev < 1 || sev > 24) throw new CodecError('CORRUPT', `entry record severity ${sev} is not in 1..24`);
-  if (flags & ~(FLAG_TRACE_ID | FLAG_SPAN_ID)) throw new CodecError('CORRUPT', `entry record flags ${flags} are unknown`);
+  if (flags & ~RECORD_FLAGS) throw new CodecError('CORRUPT', `entry record flags ${flags} are unknown`);
+  if (flags & FLAG_RESOURCE_PREV && p === 0) throw new CodecError('CORRUPT', 'the first entry record refers to a previous record\'s resource');
   let q = p + RECORD_FIXED_BYTES + (flags & FLAG_TRACE_ID ? 16 : 0) + (flags & FLAG_SPAN_ID ? 8 : 0);
   if (q > buf.length) throw truncatedRecord('an id', p);
-  for (let f = 0; f < 3; f++) {
+  const parts = flags & FLAG_RESOURCE_PREV ? 2 : 3;
+  for (let f = 0; f < parts; f++) {
     let len = 0;
     let mul = 1;
     let done = false;

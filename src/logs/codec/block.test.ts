@@ -4,7 +4,7 @@ import { CodecError } from '../../codec/errors.js';
 import { compress } from '../../codec/lz.js';
 import { firstEntryMismatch, jsonCanonical, randomEntry } from '../../../test/logs-random-entries.js';
 import type { LogEntry } from '../types.js';
-import { decodeLogBlock, encodeLogBlock, encodeLogBlockFromRecords, LOG_BLOCK_FORMAT, LOG_BLOCK_FORMAT_SINGLE_FRAME, logBlockBody, openLogBlock } from './block.js';
+import { decodeLogBlock, encodeLogBlock, encodeLogBlockFromRecords, jsonFormRecordBytes, LOG_BLOCK_FORMAT, LOG_BLOCK_FORMAT_SINGLE_FRAME, logBlockBody, openLogBlock } from './block.js';
 import { PART_LZ } from './block-parts.js';
 import { decodeEntryRecords, encodeEntryRecord, EntryRecordWriter } from './entry-record.js';
 import { ByteReader } from './bytes.js';
@@ -246,7 +246,8 @@ describe('log block', () => {
     const viaRecords = decodeEntryRecords(w.bytes());
     const { payload, meta } = encodeLogBlock(viaRecords.entries, viaRecords.seqs, 'fast', { rawBytes: w.byteLength });
     expect(meta.rawBytes).toBe(w.byteLength);
-    expect(encodeLogBlock(entries, viaRecords.seqs, 'fast').meta.rawBytes).toBe(w.byteLength);
+    // Without records to measure, rawBytes is the entries' JSON record form.
+    expect(encodeLogBlock(entries, viaRecords.seqs, 'fast').meta.rawBytes).toBe(jsonFormRecordBytes(entries));
     expect(firstEntryMismatch(decodeLogBlock(payload).entries, viaRecords.entries)).toBeUndefined();
   });
 
@@ -377,13 +378,18 @@ describe('log block', () => {
       d: new Date(0) as unknown as string, u: undefined as unknown as string, nested: { a: [1, 'x', null, { b: true }] }, '': 'empty key', 'k"ey': 1,
     } });
     entries.push({ tsNs: 2n, level: 'info', severityNumber: 9, message: '', resource: { 'service.name': 'ü' }, attributes: {} });
-    let want = 0;
-    entries.forEach((e, i) => (want += encodeEntryRecord(e, i).length));
     const { meta } = encodeLogBlock(entries, Float64Array.from(entries, (_, i) => i), 'fast');
-    expect(meta.rawBytes).toBe(want);
-    // Attributes with their own toJSON: measured by re-serializing (still exact).
+    expect(meta.rawBytes).toBe(jsonFormRecordBytes(entries));
+    // The measure is exact: the JSON text lengths, counted independently here.
+    const byHand = entries.reduce((sum, e) => {
+      const len = (s: string) => (s === '{}' ? 0 : Buffer.byteLength(s));
+      const parts = [Buffer.byteLength(e.message), len(JSON.stringify(e.attributes)), len(JSON.stringify(e.resource))];
+      return sum + 18 + (e.traceId ? 16 : 0) + (e.spanId ? 8 : 0) + parts.reduce((a, n) => a + n + (n < 128 ? 1 : n < 16384 ? 2 : 3), 0);
+    }, 0);
+    expect(meta.rawBytes).toBe(byHand);
+    // Attributes with their own toJSON: measured by serializing them (still exact).
     const odd = [{ ...entries[0], attributes: { a: 1, toJSON: () => ({ b: 2 }) } as unknown as LogEntry['attributes'] }];
-    expect(encodeLogBlock(odd, Float64Array.of(0), 'fast').meta.rawBytes).toBe(encodeEntryRecord(odd[0], 0).length);
+    expect(encodeLogBlock(odd, Float64Array.of(0), 'fast').meta.rawBytes).toBe(jsonFormRecordBytes(odd));
   });
 
   it('still reads format 1 payloads (the body in one lz frame)', () => {

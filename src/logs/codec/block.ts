@@ -13,7 +13,6 @@ import { levelOfSeverity } from '../levels.js';
 import { LOG_LEVELS, type Attributes, type LogEntry, type LogLevel, type Resource } from '../types.js';
 import { AttrColumnsDecoder, AttrColumnsEncoder } from './attr-columns.js';
 import { ByteReader, ByteWriter, corrupt, truncated, unzigzag, varintSize, zigzag } from './bytes.js';
-import { EntryRecordWriter } from './entry-record.js';
 import { FilterBuilder } from './filters.js';
 import { inputFromEntries, inputFromRecords, tsOf, type BlockInput, ResourceSet } from './block-input.js';
 import { bufferView, HEX_SLOTS, hexSlice } from './hex.js';
@@ -57,7 +56,11 @@ export interface LogBlockMeta {
   keys: string[];
   /** token/trigram filter over lowercased messages + trace ids (codec/filters.ts) */
   filter: Uint8Array;
-  /** bytes of the entries' records (the ratio's "raw" in stats) */
+  /**
+   * bytes of the entries' records (the ratio's "raw" in stats): the records' length when the caller
+   * gives it (sealed and compacted chunks arrive as records), else their size in the JSON record
+   * form (jsonFormRecordBytes)
+   */
   rawBytes: number;
 }
 
@@ -182,7 +185,7 @@ export function encodeLogBlock(
 ): { payload: Uint8Array; meta: LogBlockMeta } {
   checkCount(entries.length);
   const input = inputFromEntries(entries, seqs);
-  return encodeInput(input, level, opts, () => rawBytesOf(entries, seqs));
+  return encodeInput(input, level, opts, () => jsonFormRecordBytes(entries));
 }
 
 /**
@@ -491,17 +494,21 @@ function recordBytes(flags: number, message: string, attrJsonBytes: number, reso
     + varintSize(msg) + msg + varintSize(attrJsonBytes) + attrJsonBytes + varintSize(res) + res;
 }
 
-function rawBytesOf(entries: LogEntry[], seqs: Float64Array): number {
-  const w = new EntryRecordWriter(1 << 16);
+/**
+ * The entries' size in the JSON record form (attributes and resource as JSON text), for callers
+ * that do not give rawBytes: what the encoder's own measure gives when it can count every entry.
+ */
+export function jsonFormRecordBytes(entries: readonly LogEntry[]): number {
   let sum = 0;
-  for (let i = 0; i < entries.length; i++) {
-    w.append(entries[i], seqs[i]);
-    if (w.byteLength > 1 << 20) {
-      sum += w.byteLength;
-      w.reset();
-    }
+  for (const e of entries) {
+    const msg = Buffer.byteLength(e.message, 'utf8');
+    const a = JSON.stringify(e.attributes) ?? '{}';
+    const r = JSON.stringify(e.resource) ?? '{}';
+    const aBytes = a.length === 2 ? 0 : Buffer.byteLength(a, 'utf8');
+    const rBytes = r.length === 2 ? 0 : Buffer.byteLength(r, 'utf8');
+    sum += RECORD_FIXED_BYTES + (e.traceId !== undefined ? 16 : 0) + (e.spanId !== undefined ? 8 : 0) + varintSize(msg) + msg + varintSize(aBytes) + aBytes + varintSize(rBytes) + rBytes;
   }
-  return sum + w.byteLength;
+  return sum;
 }
 
 /**

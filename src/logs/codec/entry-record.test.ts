@@ -17,12 +17,31 @@ const EMPTY: LogEntry = { tsNs: -1n, level: 'fatal', severityNumber: 24, message
 describe('entry record', () => {
   it('matches the golden bytes of the spec', () => {
     expect(hex(encodeEntryRecord(FULL, 5))).toBe(
-      '0500000000000000' + '00002a36fe9c9717' + '09' + '03' +
+      '0500000000000000' + '00002a36fe9c9717' + '09' + '07' +
       '0102030405060708090a0b0c0d0e0f10' + 'a1a2a3a4a5a6a7a8' +
-      '05' + '686920c3a9' + '07' + '7b2261223a317d' +
+      '05' + '686920c3a9' +
+      // attributes (record-attrs.ts): padded length 7 | form 0 (pairs) | padded count 1 | key "a" | uint 1
+      '8700' + '00' + '8100' + '0161' + '0401' +
       '16' + '7b22736572766963652e6e616d65223a22617069227d',
     );
-    expect(hex(encodeEntryRecord(EMPTY, 2 ** 53 - 1))).toBe('ffffffffffff1f00' + 'ffffffffffffffff' + '18' + '00' + '000000');
+    expect(hex(encodeEntryRecord(EMPTY, 2 ** 53 - 1))).toBe('ffffffffffff1f00' + 'ffffffffffffffff' + '18' + '04' + '000000');
+  });
+
+  it('still decodes records with JSON attributes (flag 4 clear: written before the binary form)', () => {
+    const legacy = Buffer.from(
+      '0500000000000000' + '00002a36fe9c9717' + '09' + '03' +
+        '0102030405060708090a0b0c0d0e0f10' + 'a1a2a3a4a5a6a7a8' +
+        '05' + '686920c3a9' + '07' + '7b2261223a317d' +
+        '16' + '7b22736572766963652e6e616d65223a22617069227d',
+      'hex',
+    );
+    const { entries, seqs } = decodeEntryRecords(legacy);
+    expect(seqs[0]).toBe(5);
+    expect(entries[0]).toEqual(FULL);
+    // Broken JSON there is CORRUPT too.
+    const bad = Buffer.from(legacy);
+    bad[49] = 0x5b;
+    expect(() => decodeEntryRecords(bad)).toThrowError(expect.objectContaining({ code: 'CORRUPT' }));
   });
 
   it('writes multi-byte length varints (long and non-ASCII messages)', () => {
@@ -51,6 +70,46 @@ describe('entry record', () => {
       expect(Array.from(out.seqs)).toEqual(entries.map((_, i) => round * 1000 + i));
       expect(firstEntryMismatch(out.entries, entries.map(jsonCanonical))).toBeUndefined();
     }
+  });
+
+  it('chains a repeated resource object (flag 8) and restarts the chain where asked', () => {
+    const rng = new Prng(8);
+    const resources = [{ 'service.name': 'a', 'host.name': 'h1' }, { 'service.name': 'b' }];
+    const entries: LogEntry[] = [];
+    for (let i = 0; i < 300; i++) entries.push({ ...randomEntry(rng), resource: resources[i % 100 < 70 ? 0 : 1] });
+    const plain = new EntryRecordWriter();
+    const chained = new EntryRecordWriter(64, false, true);
+    const breaks = [0];
+    entries.forEach((e, i) => {
+      plain.append(e, i);
+      if (i % 97 === 50) {
+        chained.breakChain();
+        breaks.push(chained.byteLength);
+      }
+      chained.append(e, i);
+    });
+    // Only the first record of each run (and after each break) carries the resource bytes.
+    expect(chained.byteLength).toBeLessThan(plain.byteLength - 250 * 10);
+    const want = entries.map(jsonCanonical);
+    expect(firstEntryMismatch(decodeEntryRecords(chained.bytes()).entries, want)).toBeUndefined();
+    // From a break point, each piece decodes on its own.
+    const all = chained.bytes();
+    breaks.push(all.length);
+    const pieces = breaks.slice(1).flatMap((end, k) => decodeEntryRecords(all.subarray(breaks[k], end)).entries);
+    expect(firstEntryMismatch(pieces, want)).toBeUndefined();
+    // Anywhere else, the first record may chain to a resource the bytes do not hold: CORRUPT,
+    // unless the caller says which resource it continues (the hot tail's incremental decode).
+    const starts: number[] = [];
+    const one = new EntryRecordWriter(64, false, true);
+    entries.slice(0, 5).forEach((e, i) => {
+      starts.push(one.byteLength);
+      one.append({ ...e, resource: resources[0] }, i);
+    });
+    const tail = one.bytes().subarray(starts[2]);
+    expect(() => decodeEntryRecords(tail)).toThrowError(expect.objectContaining({ code: 'CORRUPT' }));
+    const cont = decodeEntryRecords(tail, resources[0]);
+    expect(cont.entries.map((e) => e.resource)).toEqual([resources[0], resources[0], resources[0]]);
+    expect(cont.lastResource).toEqual(resources[0]);
   });
 
   it('reuses the cached resource bytes only for the same object', () => {
@@ -137,7 +196,8 @@ describe('entry record', () => {
       b[at] = v;
       return b;
     };
-    for (const b of [patched(16, 0), patched(16, 25), patched(17, 4), patched(7, 0x20), patched(57, 0x7c), patched(49, 0x5b)]) {
+    // severity 0 and 25, unknown flag 8, seq >= 2^53, attributes form 5, value tag 9, resource JSON '['
+    for (const b of [patched(16, 0), patched(16, 25), patched(17, 8 | 7), patched(7, 0x20), patched(50, 5), patched(55, 9), patched(58, 0x5b)]) {
       expect(() => decodeEntryRecords(b)).toThrowError(expect.objectContaining({ code: 'CORRUPT' }));
     }
     // A 6-byte varint.

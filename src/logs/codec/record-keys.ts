@@ -1,11 +1,13 @@
 // The distinct top-level attribute keys of a buffer of entry records, without parsing any JSON into
 // objects: one byte scan of each record's attributes text. The seal task runs this in the pool so the
 // main thread does not walk every entry's attributes (a RAW block's row needs its keys, for field
-// listing). The records come from EntryRecordWriter (JSON.stringify output), but a malformed buffer
-// still only ever yields a typed CodecError, never a hang.
+// listing). Binary attribute sections (record-attrs.ts) list their keys directly; JSON ones (older
+// records) are scanned as JSON.stringify output. A malformed buffer only ever yields a typed
+// CodecError, never a hang.
 import type { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
-import { FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES } from './entry-record.js';
+import { FLAG_ATTR_BINARY, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES } from './entry-record.js';
+import { RecordKeyScanner } from './record-attrs.js';
 import { bufferView, utf8Slice } from './hex.js';
 
 const QUOTE = 0x22;
@@ -16,6 +18,7 @@ export function attributeKeysOfRecords(records: Uint8Array): string[] {
   const buf = bufferView(records);
   const end = buf.length;
   const table = new KeyTable();
+  const binary = new RecordKeyScanner();
   const at = { p: 0 };
   while (at.p < end) {
     const p = at.p;
@@ -28,12 +31,14 @@ export function attributeKeysOfRecords(records: Uint8Array): string[] {
     const attrStart = at.p;
     const attrEnd = attrStart + attrLen;
     if (attrEnd > end) throw new CodecError('TRUNCATED', 'entry record ends inside its attributes');
-    if (attrLen > 0) scanTopLevelKeys(buf, attrStart, attrEnd, table);
+    if (attrLen > 0 && !(flags & FLAG_ATTR_BINARY && binary.add(buf, attrStart, attrEnd))) scanTopLevelKeys(buf, attrStart, attrEnd, table);
     at.p = attrEnd;
+    if (flags & FLAG_RESOURCE_PREV) continue;
     const resourceLen = varint(buf, end, at, 'resource');
     at.p += resourceLen;
     if (at.p > end) throw new CodecError('TRUNCATED', 'entry record ends inside its resource');
   }
+  for (const k of binary.keys) table.keys.add(k);
   return [...table.keys].sort();
 }
 

@@ -5,7 +5,7 @@
 // whole record only when it can still make the page.
 import type { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
-import { decodeEntryRecords, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES } from '../codec/entry-record.js';
+import { decodeEntryRecords, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES, RECORD_FLAGS } from '../codec/entry-record.js';
 import { bufferView, utf8Slice } from '../codec/hex.js';
 import type { LogEntry } from '../types.js';
 
@@ -19,6 +19,10 @@ export interface RawRecordIndex {
   tsNs: BigInt64Array;
   seqs: Float64Array;
   severity: Uint8Array;
+  /** Record whose resource record i has (i itself, or an earlier one when i chains to it: FLAG_RESOURCE_PREV). */
+  resourceOf: Uint32Array;
+  /** Where record resourceOf[i]'s resource part (length varint + JSON) starts; it ends with that record. */
+  resourceAt: Uint32Array;
   buf: Buffer;
 }
 
@@ -35,6 +39,8 @@ export function indexRawRecords(payload: Uint8Array, count: number): RawRecordIn
   const tsNs = new BigInt64Array(n);
   const seqs = new Float64Array(n);
   const severity = new Uint8Array(n);
+  const resourceOf = new Uint32Array(n);
+  const resourceAt = new Uint32Array(n);
   let p = 0;
   let i = 0;
   while (p < end) {
@@ -48,12 +54,19 @@ export function indexRawRecords(payload: Uint8Array, count: number): RawRecordIn
     const sev = buf[p + 16];
     const flags = buf[p + 17];
     if (sev < 1 || sev > 24) throw new CodecError('CORRUPT', `RAW record ${i} severity ${sev} is not in 1..24`);
-    if (flags & ~(FLAG_TRACE_ID | FLAG_SPAN_ID)) throw new CodecError('CORRUPT', `RAW record ${i} flags ${flags} are unknown`);
+    if (flags & ~RECORD_FLAGS) throw new CodecError('CORRUPT', `RAW record ${i} flags ${flags} are unknown`);
     severity[i] = sev;
+    if (flags & FLAG_RESOURCE_PREV) {
+      if (i === 0) throw new CodecError('CORRUPT', 'RAW record 0 refers to a previous record\'s resource');
+      resourceOf[i] = resourceOf[i - 1];
+    } else resourceOf[i] = i;
     p += RECORD_FIXED_BYTES + (flags & FLAG_TRACE_ID ? 16 : 0) + (flags & FLAG_SPAN_ID ? 8 : 0);
     messageAt[i] = p;
-    // message, attributes, resource: three length-prefixed parts.
-    for (let part = 0; part < 3; part++) {
+    // message, attributes, resource: three length-prefixed parts (two when the resource chains).
+    const parts = flags & FLAG_RESOURCE_PREV ? 2 : 3;
+    if (parts === 2) resourceAt[i] = resourceAt[i - 1];
+    for (let part = 0; part < parts; part++) {
+      if (part === 2) resourceAt[i] = p;
       let len = 0;
       let shift = 0;
       for (;;) {
@@ -71,7 +84,7 @@ export function indexRawRecords(payload: Uint8Array, count: number): RawRecordIn
   }
   if (i !== n) throw new CodecError('CORRUPT', `RAW block holds ${i} records but its header says ${n}`);
   starts[n] = end;
-  return { n, starts, messageAt, tsNs, seqs, severity, buf };
+  return { n, starts, messageAt, tsNs, seqs, severity, resourceOf, resourceAt, buf };
 }
 
 /** Record i's message (decoded alone: text filters run before the record is decoded whole). */
@@ -92,7 +105,10 @@ export function rawMessage(ix: RawRecordIndex, i: number): string {
 
 /** Record i decoded whole (throws CodecError on a bad record). */
 export function rawEntry(ix: RawRecordIndex, i: number): LogEntry {
-  return decodeEntryRecords(ix.buf.subarray(ix.starts[i], ix.starts[i + 1])).entries[0];
+  const from = ix.resourceOf[i];
+  // A chained resource is in record `from`: decode that one too for it.
+  const prevResource = from === i ? undefined : decodeEntryRecords(ix.buf.subarray(ix.starts[from], ix.starts[from + 1])).entries[0].resource;
+  return decodeEntryRecords(ix.buf.subarray(ix.starts[i], ix.starts[i + 1]), prevResource).entries[0];
 }
 
 /** Every record decoded (for scans that test most of them: one pass shares parsed resources). */

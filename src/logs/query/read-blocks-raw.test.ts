@@ -41,7 +41,8 @@ function frame(count: number, entries: LogEntry[], payload: Uint8Array): Uint8Ar
 }
 
 function rawPayload(entries: LogEntry[], seqs: number[]): Uint8Array {
-  const w = new EntryRecordWriter();
+  // Chained resources, as hot chunks write them (consecutive entries sharing a resource object).
+  const w = new EntryRecordWriter(1 << 16, false, true);
   entries.forEach((e, i) => w.append(e, seqs[i]));
   return new Uint8Array(w.bytes());
 }

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../../bench/gen/prng.js';
+import { firstEntryMismatch, jsonCanonical, randomEntry } from '../../test/logs-random-entries.js';
+import { decodeEntryRecords } from './codec/entry-record.js';
+import { HotTail } from './hot.js';
+import type { LogEntry } from './types.js';
+
+function fill(hot: HotTail, entries: LogEntry[], firstSeq: number): void {
+  entries.forEach((e, i) => hot.append(e, firstSeq + i));
+}
+
+describe('hot tail', () => {
+  it('reuses a released chunk buffer unless a query snapshot saw the chunk', () => {
+    const rng = new Prng(31);
+    const hot = new HotTail();
+    const batch = () => Array.from({ length: 200 }, () => randomEntry(rng));
+    fill(hot, batch(), 0);
+    const first = hot.cut()!;
+    const firstBuf = first.writer.buf;
+    hot.release(first);
+    // The next chunk is cut from the active one: the one after that starts in the released buffer.
+    const second = batch();
+    fill(hot, second, 200);
+    const c2 = hot.cut()!;
+    expect(hot.active.writer.buf).toBe(firstBuf);
+    // It holds only the new chunk's records.
+    const third = batch();
+    fill(hot, third, 400);
+    const c3 = hot.cut()!;
+    expect(firstBuf.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(firstEntryMismatch(decodeEntryRecords(c3.writer.bytes()).entries, third.map(jsonCanonical))).toBeUndefined();
+    expect(firstEntryMismatch(c2.entries, second.map(jsonCanonical))).toBeUndefined();
+    // A snapshotted chunk keeps its buffer to itself.
+    c2.snapshotted = true;
+    hot.release(c2);
+    hot.release(c3);
+    fill(hot, batch(), 600);
+    hot.cut();
+    expect(hot.active.writer.buf).toBe(c3.writer.buf);
+    expect(hot.active.writer.buf).not.toBe(c2.writer.buf);
+    expect(firstEntryMismatch(c2.entries, second.map(jsonCanonical))).toBeUndefined();
+  });
+});
