@@ -3,6 +3,7 @@
 // and oracle helpers, and --quick smoke runs of the built CLI's logs suite and --logs-file mode.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { generateNodeLogs, toNdjsonLine, type NodeLogsOptions } from '../bench/gen/nodelogs.js';
 import { parseArgs } from '../bench/lib/args.js';
@@ -251,6 +252,46 @@ describe('npm run bench -- logs --quick (built CLI)', () => {
     expect(f.ratio).toBeCloseTo(f.bytes / f.storedBytes, 1);
     expect(report.logs.medianRatio).toBe(f.ratio);
     expect(report.logs.synthetic).toBeUndefined();
+    expect(f.gzipFileBytes).toBeUndefined();
+    // Where the bytes are: index.db's pages per table, and the live blocks per segment tier.
+    expect(f.index.pages * f.index.pageSizeBytes).toBe(f.closedStoredBytes - Object.entries(f.storedBreakdown).filter(([k]) => !k.startsWith('index.db')).reduce((n, [, v]) => n + (v as number), 0));
+    expect(Object.values(f.index.bytesByTable as Record<string, number>).reduce((n, v) => n + v, 0)).toBe((f.index.pages - f.index.freePages) * f.index.pageSizeBytes);
+    expect(f.index.bytesByTable.blocks).toBeGreaterThan(0);
+    const tiers = Object.entries(f.blocksByTier as Record<string, { blocks: number; entries: number; frameBytes: number; filterBytes: number }>);
+    expect(tiers.length).toBeGreaterThan(0);
+    expect(tiers.reduce((n, [, t]) => n + t.entries, 0)).toBe(3000);
+    for (const [tier, t] of tiers) {
+      expect(t.frameBytes).toBeGreaterThan(0);
+      expect(t.frameBytes).toBeLessThanOrEqual(f.storedBreakdown[tier]);
+    }
+  });
+
+  it('--logs-file reads a .gz file decompressed: every ratio on the uncompressed bytes', { timeout: 120_000 }, () => {
+    const file = path.join(cli.dir(), 'app.log.gz');
+    const text = collect({ entries: 2000, seed: 9, fromMs: FROM_MS }).map((e) => `${new Date(Number(tsOf(e) / 1_000_000n)).toISOString()} ${String(e.level).toUpperCase()} ${e.message.split('\n')[0]}`).join('\n') + '\n';
+    const raw = Buffer.from(text);
+    const gz = zlib.gzipSync(raw, { level: 9 });
+    writeFileSync(file, gz);
+    const r = run('--logs-file', file, '--json');
+    expect(r.stderr).not.toMatch(/FAILED|^error:/m);
+    expect(r.status).toBe(0);
+    const [f] = lastJson(r.stdout).logs.files;
+    expect(f).toMatchObject({ file, bytes: raw.length, gzipFileBytes: gz.length, lines: 2000, roundTrip: 'exact' });
+    expect(f.ratio).toBeCloseTo(raw.length / f.storedBytes, 1);
+    // The peers compressed the lines, not the .gz bytes.
+    const brotliOf = (b: Buffer) => zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length } }).length;
+    expect(f.brotliRatio).toBeCloseTo(raw.length / brotliOf(raw), 1);
+    expect(Math.abs(f.brotliRatio - raw.length / brotliOf(gz))).toBeGreaterThan(0.1);
+    expect(f.gzipRatio).toBeCloseTo(raw.length / zlib.gzipSync(raw, { level: 6 }).length, 1);
+    expect(r.stdout).toMatch(/2,000 lines, [\d,]+ uncompressed \(\.gz: all ratios on these bytes\)/);
+  });
+
+  it('names a .gz file that is not gzip in one error line', () => {
+    const file = path.join(cli.dir(), 'plain.log.gz');
+    writeFileSync(file, 'not compressed\n');
+    const r = run('--logs-file', file);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(`error: ${file}: not a gzip file (the name ends in .gz)`);
   });
 
   it('names an unreadable file in one error line', () => {

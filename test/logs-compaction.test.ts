@@ -16,14 +16,14 @@ import { SegmentSet } from '../src/storage/segment-set.js';
 import { writeAt } from '../src/storage/segments.js';
 import { EntryRecordWriter } from '../src/logs/codec/entry-record.js';
 import { classOfMask } from '../src/logs/compact-tasks.js';
-import { CLASS_BLOCK_ENTRIES, RECENT_BLOCK_ENTRIES } from '../src/logs/compaction.js';
+import { CLASS_BLOCK_ENTRIES, RECENT_BLOCK_ENTRIES, RECENT_BLOCK_MAX_ENTRIES, RECENT_BLOCK_RAW_BYTES, RECENT_EVENTS, recentBlockEntries } from '../src/logs/compaction.js';
 import { LogsEngine } from '../src/logs/engine.js';
 import { compileLogQuery } from '../src/logs/query/compile.js';
 import { compareKeys, isAfterCursor } from '../src/logs/query/cursor.js';
 import { makeMatcher } from '../src/logs/query/matcher.js';
 import { ceilMs, floorMs } from '../src/logs/query/time.js';
 import { CODEC_LOG_RAW_V1, KIND_LOG_BLOCK, LOGS_MIGRATIONS } from '../src/logs/schema.js';
-import type { LogEntry, LogQuery } from '../src/logs/types.js';
+import type { LogEntry, LogInput, LogQuery } from '../src/logs/types.js';
 
 let pool: Pool;
 beforeAll(() => {
@@ -286,5 +286,73 @@ describe('logs compaction of RAW blocks', () => {
     } finally {
       t.remove();
     }
+  });
+});
+
+describe('recent-tier block size', () => {
+  it('fills about RECENT_BLOCK_RAW_BYTES of records per block, between 256 and the cap', () => {
+    const at = (bytesPerEntry: number) => recentBlockEntries([{ count: 1000, rawBytes: 1000 * bytesPerEntry }]);
+    // The standard workload's entries (~465 record bytes) keep 256-entry blocks.
+    expect(at(465)).toBe(RECENT_BLOCK_ENTRIES);
+    expect(at(2_000)).toBe(RECENT_BLOCK_ENTRIES);
+    // Short plain-text lines (dpkg.log: ~145 record bytes) get as many as fill the byte budget.
+    expect(at(145)).toBe(Math.floor(RECENT_BLOCK_RAW_BYTES / 145));
+    expect(at(145)).toBeGreaterThan(RECENT_BLOCK_ENTRIES);
+    expect(at(10)).toBe(RECENT_BLOCK_MAX_ENTRIES);
+    // The group's average, over its rows.
+    expect(recentBlockEntries([{ count: 100, rawBytes: 100 * 100 }, { count: 300, rawBytes: 300 * 140 }])).toBe(Math.floor(RECENT_BLOCK_RAW_BYTES / 130));
+    expect(recentBlockEntries([])).toBe(RECENT_BLOCK_ENTRIES);
+  });
+
+  /** `n` info lines of about `chars` characters each, 10 ms apart, through the engine's write path. */
+  function lines(n: number, chars: number, seed: number): LogInput[] {
+    const out: LogInput[] = [];
+    for (let i = 0; i < n; i++) {
+      const words = [`2023-11-14 10:${String(i % 60).padStart(2, '0')}:00`, i % 3 ? 'status' : 'configure', `pkg${(i * 7919 + seed) % 97}:amd64`, `${i}.${seed}`];
+      let m = words.join(' ');
+      while (m.length < chars) m += ` w${(m.length * 31 + i) % 1000}`;
+      out.push({ message: m.slice(0, chars), level: 'info', tsNs: 1_700_000_000_000_000_000n + BigInt(i) * 10_000_000n });
+    }
+    return out;
+  }
+
+  async function compactedRows(n: number, chars: number): Promise<{ rows: Row[]; recentTarget: number; messages: string[] }> {
+    const t = tempDir('logs-recent-size');
+    const root = path.join(t.dir, 'logs');
+    try {
+      const e = await LogsEngine.open({ root, pool, options: OPTS });
+      const inputs = lines(n, chars, n);
+      e.writeBatch(inputs);
+      await e.sealNow();
+      const raw = e.index.totals();
+      const recentTarget = recentBlockEntries([{ count: raw.count, rawBytes: raw.rawBytes }]);
+      await e.compactNow();
+      const rows_ = rows(e);
+      const page = await e.query({ limit: 10_000, order: 'asc' });
+      expect(page.skipped).toEqual([]);
+      await e.close();
+      return { rows: rows_, recentTarget, messages: page.entries.map((x) => x.message) };
+    } finally {
+      t.remove();
+    }
+  }
+
+  it('stores short lines in fewer, bigger recent blocks, and reads them back the same', async () => {
+    const n = 3_000; // < RECENT_EVENTS: every entry is recent
+    expect(n).toBeLessThan(RECENT_EVENTS);
+    const { rows: got, recentTarget, messages } = await compactedRows(n, 60);
+    expect(recentTarget).toBeGreaterThan(2 * RECENT_BLOCK_ENTRIES);
+    // Balanced blocks of at most the target: ceil(n / target) of them, not ceil(n / 256).
+    expect(got).toHaveLength(Math.ceil(n / recentTarget));
+    expect(got.length).toBeLessThan(Math.ceil(n / RECENT_BLOCK_ENTRIES));
+    for (const r of got) expect(r.count).toBeLessThanOrEqual(recentTarget);
+    expect(messages).toEqual(lines(n, 60, n).map((x) => x.message));
+  });
+
+  it('keeps 256-entry recent blocks for long entries', async () => {
+    const n = 1_000;
+    const { rows: got, recentTarget } = await compactedRows(n, 600);
+    expect(recentTarget).toBe(RECENT_BLOCK_ENTRIES);
+    expect(got).toHaveLength(Math.ceil(n / RECENT_BLOCK_ENTRIES));
   });
 });

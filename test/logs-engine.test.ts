@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Timeless, LogsError } from '../src/index.js';
 import { LogsEngine, type LogsEngineOptions } from '../src/logs/engine.js';
 import { RECENT_BLOCK_ENTRIES } from '../src/logs/compaction.js';
+import { LOGS_INDEX_PAGE_BYTES } from '../src/logs/schema.js';
+import { openDatabase } from '../src/sqlite/open.js';
 import { checkResource, normalizeLogInput } from '../src/logs/normalize.js';
 import { compileLogQuery } from '../src/logs/query/compile.js';
 import { makeMatcher } from '../src/logs/query/matcher.js';
@@ -196,6 +198,36 @@ describe('logs engine', () => {
       await tl.logs.sealNow();
       expect((await tl.logs.query({ traceId })).entries.map((e) => e.message)).toEqual(['upper ids']);
       await tl.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  it('creates its index with small pages, and keeps an older index at its own page size', async () => {
+    const t = tempDir('logs-pages');
+    try {
+      const fresh = path.join(t.dir, 'fresh');
+      let tl = await open(fresh);
+      await tl.close();
+      const pageSize = (file: string) => {
+        const db = openDatabase(file, { readonly: true });
+        try {
+          return db.pragma('page_size', { simple: true });
+        } finally {
+          db.close();
+        }
+      };
+      expect(pageSize(path.join(fresh, 'logs', 'index.db'))).toBe(LOGS_INDEX_PAGE_BYTES);
+      // An index made with SQLite's default pages (an older store) opens as it is.
+      const older = path.join(t.dir, 'older');
+      const db = openDatabase(path.join(older, 'logs', 'index.db'));
+      db.close();
+      tl = await open(older);
+      tl.logs.write({ message: 'still works', tsMs: T0_MS });
+      await tl.logs.sealNow();
+      expect((await tl.logs.query({})).entries.map((e) => e.message)).toEqual(['still works']);
+      await tl.close();
+      expect(pageSize(path.join(older, 'logs', 'index.db'))).toBe(4096);
     } finally {
       t.remove();
     }

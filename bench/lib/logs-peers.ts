@@ -1,10 +1,12 @@
 // General-purpose compressors on the same raw log bytes the engine stored, as the yardstick beside
 // its ratio: brotli quality 9 (with the size hint) and gzip level 6 through node:zlib streams, and
 // `zstd -19` through the CLI when it is installed. They run concurrently (zlib streams in the libuv
-// pool, zstd in its own process) and stream from a file, so a 500 MB NDJSON never sits in memory.
+// pool, zstd in its own process). Input: a file, streamed (a 500 MB NDJSON never sits in memory), or
+// bytes already in memory (a `.gz` log the caller decompressed: the peers must see what the engine
+// stored, the uncompressed lines).
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, openSync, closeSync, statSync } from 'node:fs';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 
@@ -29,9 +31,16 @@ function counter(): { sink: Writable; bytes: () => number } {
   return { sink, bytes: () => n };
 }
 
-async function zlibBytes(file: string, stream: zlib.BrotliCompress | zlib.Gzip): Promise<number> {
+/** A file path (streamed) or the bytes themselves. */
+export type PeerInput = string | Uint8Array;
+
+function source(input: PeerInput): Readable {
+  return typeof input === 'string' ? createReadStream(input, { highWaterMark: 1 << 20 }) : Readable.from([input]);
+}
+
+async function zlibBytes(input: PeerInput, stream: zlib.BrotliCompress | zlib.Gzip): Promise<number> {
   const c = counter();
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), stream, c.sink);
+  await pipeline(source(input), stream, c.sink);
   return c.bytes();
 }
 
@@ -46,12 +55,16 @@ export function zstdVersion(): string | null {
   return zstdChecked;
 }
 
-/** `zstd -19` with the file as its stdin; resolves the compressed size. */
-function zstdBytes(file: string): Promise<number> {
+/** `zstd -19` with the file (or the bytes, piped) as its stdin; resolves the compressed size. */
+function zstdBytes(input: PeerInput): Promise<number> {
   return new Promise((resolve, reject) => {
-    const fd = openSync(file, 'r');
+    const fd = typeof input === 'string' ? openSync(input, 'r') : 'pipe';
     const child = spawn('zstd', ['-19', '-q', '-c'], { stdio: [fd, 'pipe', 'pipe'] });
-    closeSync(fd); // the child holds its own copy
+    if (typeof fd === 'number') closeSync(fd); // the child holds its own copy
+    else {
+      child.stdin!.on('error', () => undefined); // a zstd that died early is reported by 'close'
+      child.stdin!.end(input);
+    }
     let n = 0;
     let stderr = '';
     child.stdout!.on('data', (b: Buffer) => (n += b.length));
@@ -61,16 +74,16 @@ function zstdBytes(file: string): Promise<number> {
   });
 }
 
-export async function peerSizes(file: string): Promise<PeerSizes> {
-  const inputBytes = statSync(file).size;
+export async function peerSizes(input: PeerInput): Promise<PeerSizes> {
+  const inputBytes = typeof input === 'string' ? statSync(input).size : input.byteLength;
   const t0 = performance.now();
   const brotli = zlibBytes(
-    file,
+    input,
     zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: inputBytes } }),
   );
-  const gzip = zlibBytes(file, zlib.createGzip({ level: 6 }));
+  const gzip = zlibBytes(input, zlib.createGzip({ level: 6 }));
   const haveZstd = zstdVersion() !== null;
-  const zstd = haveZstd ? zstdBytes(file) : Promise.resolve(undefined);
+  const zstd = haveZstd ? zstdBytes(input) : Promise.resolve(undefined);
   const [brotliBytes, gzipBytes, zstdSize] = await Promise.all([brotli, gzip, zstd]);
   const out: PeerSizes = { inputBytes, brotliBytes, gzipBytes, seconds: (performance.now() - t0) / 1000 };
   if (zstdSize !== undefined) out.zstdBytes = zstdSize;

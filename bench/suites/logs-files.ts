@@ -3,14 +3,18 @@
 // a synthetic regular clock, 10 ms apart), flush + sealNow + compactNow; stored bytes = a walk of
 // <dataDir>/logs. ratio = file bytes ÷ stored bytes, with brotli q9, gzip 6 (and zstd -19 when
 // installed) on the same file bytes beside it. The entries are read back in order and compared with the lines (failure if
-// not identical).
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+// not identical). A FILE ending in `.gz` is decompressed first (node:zlib): the lines, `bytes`, the
+// ratio and the peers are all on the UNCOMPRESSED bytes (the .gz's own size is only reported).
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
 import type { LogInput } from '../../src/logs/types.js';
+import { openDatabase } from '../../src/sqlite/open.js';
 import { dirBytes, topLevelBytes } from '../lib/disk.js';
 import { UserError } from '../lib/errors.js';
 import { peerSizes } from '../lib/logs-peers.js';
+import { sqlitePageUsage, type SqlitePageUsage } from '../lib/sqlite-pages.js';
 import { openLogsStore, writeLogs, type LogsBenchStore, type LogWriteCounters } from '../lib/logs-store.js';
 import { median, round } from '../lib/stats.js';
 import { makeTempDir, removeTempDir } from '../lib/temp-dirs.js';
@@ -20,13 +24,30 @@ const STEP_NS = 10_000_000n;
 const SLICE_ENTRIES = 1_000;
 const READ_PAGE = 10_000;
 
+/** Blocks of one segment tier (the first directory of their file: segments, compacted, staging). */
+export interface LogsTierBlocks {
+  blocks: number;
+  entries: number;
+  /** Framed block bytes in segment files (their live part). */
+  frameBytes: number;
+  /** Their text filters' bytes (stored in index.db's blocks rows). */
+  filterBytes: number;
+}
+
 export interface LogsFileResult {
   file: string;
+  /** Uncompressed bytes (what the lines, the ratio and the peers are measured on). */
   bytes: number;
+  /** For a `.gz` FILE: its own size on disk (not used in any ratio). */
+  gzipFileBytes?: number;
   lines: number;
   storedBytes: number;
   /** storedBytes per top-level entry of <dataDir>/logs. */
   storedBreakdown: Record<string, number>;
+  /** index.db after close(): page size, pages, free pages, bytes per table/index. */
+  index: SqlitePageUsage;
+  /** Live blocks per segment tier after close(). */
+  blocksByTier: Record<string, LogsTierBlocks>;
   ratio: number;
   /** The same walk after close() (SQLite folds its -wal into index.db and removes it). */
   closedStoredBytes: number;
@@ -37,21 +58,67 @@ export interface LogsFileResult {
   roundTrip: string;
 }
 
-/** Every file readable and non-empty, or one UserError line naming the file (before any work). */
+const isGzipName = (file: string) => file.toLowerCase().endsWith('.gz');
+
+/**
+ * Every file readable and non-empty (and a `.gz` one starting with the gzip magic bytes), or one
+ * UserError line naming the file (before any work).
+ */
 export function checkLogsFiles(files: readonly string[]): void {
   for (const file of files) {
     let size: number;
+    const head = Buffer.alloc(2);
+    let headBytes = 0;
     try {
       const st = statSync(file);
       if (st.isDirectory()) throw new UserError(`${file}: cannot read file (is a directory)`);
       size = st.size;
-      closeSync(openSync(file, 'r'));
+      const fd = openSync(file, 'r');
+      try {
+        headBytes = readSync(fd, head, 0, 2, 0);
+      } finally {
+        closeSync(fd);
+      }
     } catch (err) {
       if (err instanceof UserError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       throw new UserError(`${file}: cannot read file (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(err))})`);
     }
     if (size === 0) throw new UserError(`${file}: the file is empty`);
+    if (isGzipName(file) && (headBytes < 2 || head[0] !== 0x1f || head[1] !== 0x8b)) throw new UserError(`${file}: not a gzip file (the name ends in .gz)`);
+  }
+}
+
+/** The file's bytes, decompressed when its name ends in `.gz` (then also the .gz's own size). */
+export function readLogsFile(file: string): { bytes: Buffer; gzipFileBytes?: number } {
+  const raw = readFileSync(file);
+  if (!isGzipName(file)) return { bytes: raw };
+  try {
+    return { bytes: gunzipSync(raw), gzipFileBytes: raw.length };
+  } catch (err) {
+    throw new UserError(`${file}: cannot decompress (${(err as Error).message})`);
+  }
+}
+
+/** Live blocks per segment tier (the first directory of the block's file), from index.db. */
+function blocksByTier(indexFile: string): Record<string, LogsTierBlocks> {
+  const db = openDatabase(indexFile, { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT s.path AS file, b.count AS entries, b.length AS frameBytes, COALESCE(LENGTH(b.filter), 0) AS filterBytes FROM blocks b JOIN segments s ON s.id = b.segment_id')
+      .all() as Array<{ file: string; entries: number; frameBytes: number; filterBytes: number }>;
+    const out: Record<string, LogsTierBlocks> = {};
+    for (const r of rows) {
+      const tier = r.file.split('/')[0];
+      const t = (out[tier] ??= { blocks: 0, entries: 0, frameBytes: 0, filterBytes: 0 });
+      t.blocks++;
+      t.entries += r.entries;
+      t.frameBytes += r.frameBytes;
+      t.filterBytes += r.filterBytes;
+    }
+    return out;
+  } finally {
+    db.close();
   }
 }
 
@@ -79,7 +146,7 @@ async function readBack(store: LogsBenchStore, lines: readonly string[]): Promis
 }
 
 async function measureFile(ctx: SuiteContext, file: string): Promise<LogsFileResult> {
-  const buf = readFileSync(file);
+  const { bytes: buf, gzipFileBytes } = readLogsFile(file);
   const lines = fileLines(buf.toString('utf8'));
   if (lines.length === 0) throw new UserError(`${file}: no non-empty lines`);
   const startNs = BigInt(Date.now() - 86_400_000) * 1_000_000n;
@@ -90,6 +157,8 @@ async function measureFile(ctx: SuiteContext, file: string): Promise<LogsFileRes
   let storedBreakdown: Record<string, number>;
   let roundTrip: string;
   let closedStoredBytes = NaN;
+  let index: SqlitePageUsage;
+  let tiers: Record<string, LogsTierBlocks>;
   try {
     const counters: LogWriteCounters = { entries: 0, backpressure: 0 };
     for (let from = 0; from < lines.length; from += SLICE_ENTRIES) {
@@ -106,17 +175,23 @@ async function measureFile(ctx: SuiteContext, file: string): Promise<LogsFileRes
     roundTrip = await readBack(store, lines);
     await store.close();
     closedStoredBytes = dirBytes(logsDir).bytes;
+    index = sqlitePageUsage(path.join(logsDir, 'index.db'));
+    tiers = blocksByTier(path.join(logsDir, 'index.db'));
   } finally {
     await store.close(); // no-op after the close above; closes on the error path
     removeTempDir(dataDir);
   }
-  const peers = await peerSizes(file);
+  // The uncompressed bytes themselves for a .gz (what the engine stored), else the file, streamed.
+  const peers = await peerSizes(gzipFileBytes !== undefined ? buf : file);
   const out: LogsFileResult = {
     file,
     bytes: buf.length,
+    ...(gzipFileBytes !== undefined ? { gzipFileBytes } : {}),
     lines: lines.length,
     storedBytes,
     storedBreakdown,
+    index,
+    blocksByTier: tiers,
     ratio: round(buf.length / storedBytes, 2),
     closedStoredBytes,
     closedRatio: round(buf.length / closedStoredBytes, 2),
@@ -125,7 +200,10 @@ async function measureFile(ctx: SuiteContext, file: string): Promise<LogsFileRes
     roundTrip,
   };
   if (peers.zstdBytes !== undefined) out.zstdRatio = round(buf.length / peers.zstdBytes, 2);
-  ctx.progress(`logs.files: ${file}: ${out.lines} lines, ratio ${out.ratio} (brotli q9 ${out.brotliRatio}${out.zstdRatio !== undefined ? `, zstd -19 ${out.zstdRatio}` : ''}), read back ${roundTrip}`);
+  ctx.progress(
+    `logs.files: ${file}: ${out.lines} lines${gzipFileBytes !== undefined ? `, ${out.bytes} bytes uncompressed` : ''}, ratio ${out.ratio} ` +
+      `(brotli q9 ${out.brotliRatio}${out.zstdRatio !== undefined ? `, zstd -19 ${out.zstdRatio}` : ''}), read back ${roundTrip}`,
+  );
   return out;
 }
 
@@ -145,7 +223,9 @@ export async function runLogsFiles(ctx: SuiteContext): Promise<SuiteOutput> {
     label: `logs: ${r.file}`,
     value: r.ratio,
     unit: 'x',
-    note: `${r.lines.toLocaleString('en-US')} lines, ${r.bytes.toLocaleString('en-US')} -> ${r.storedBytes.toLocaleString('en-US')} bytes (closed: ${r.closedRatio}x); brotli q9 ${r.brotliRatio}${r.zstdRatio !== undefined ? `, zstd -19 ${r.zstdRatio}` : ''}`,
+    note:
+      `${r.lines.toLocaleString('en-US')} lines, ${r.bytes.toLocaleString('en-US')}${r.gzipFileBytes !== undefined ? ' uncompressed (.gz: all ratios on these bytes)' : ''} -> ` +
+      `${r.storedBytes.toLocaleString('en-US')} bytes (closed: ${r.closedRatio}x); brotli q9 ${r.brotliRatio}, gzip 6 ${r.gzipRatio}${r.zstdRatio !== undefined ? `, zstd -19 ${r.zstdRatio}` : ''}`,
   }));
   rows.push({ key: 'logs.medianRatio', label: 'logs: median ratio of your files', value: medianRatio, unit: 'x', note: `${results.length} file(s); brotli q9 median ${round(median(results.map((r) => r.brotliRatio)), 2)}` });
   return { json: { files: results, medianRatio }, rows, failures };

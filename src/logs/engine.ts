@@ -26,7 +26,7 @@ import { LOG_SEGMENT_TIERS, runLogCompaction, type LogCompactionReport } from '.
 import { runLogRetention, type ResolvedLogsRetention } from './retention.js';
 import { runLogBackup, type LogsBackupReport } from './backup.js';
 import { computeLogStats } from './stats.js';
-import { LOGS_MIGRATIONS } from './schema.js';
+import { LOGS_INDEX_PAGE_BYTES, LOGS_MIGRATIONS } from './schema.js';
 import { LogSealer, type LogSealFormat } from './sealer.js';
 import { LiveTail } from './tail.js';
 import type {
@@ -200,7 +200,7 @@ export class LogsEngine implements ReaderHost {
   static async open(o: LogsEngineOpenOptions): Promise<LogsEngine> {
     const opts = resolveOptions(o.options, o.retentionMaxBytes ?? 512 * 1024 * 1024);
     const root = path.resolve(o.root);
-    const db = openDatabase(path.join(root, 'index.db'));
+    const db = openDatabase(path.join(root, 'index.db'), { pageSizeBytes: LOGS_INDEX_PAGE_BYTES });
     let wal: Wal | undefined;
     try {
       migrate(db, LOGS_MIGRATIONS);

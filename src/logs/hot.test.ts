@@ -40,4 +40,21 @@ describe('hot tail', () => {
     expect(hot.active.writer.buf).not.toBe(c2.writer.buf);
     expect(firstEntryMismatch(c2.entries, second.map(jsonCanonical))).toBeUndefined();
   });
+
+  it('keeps consecutive seqs as a range and any others as a list', () => {
+    const rng = new Prng(32);
+    const hot = new HotTail();
+    fill(hot, Array.from({ length: 5 }, () => randomEntry(rng)), 10);
+    const a = hot.active;
+    expect([a.count, a.firstSeq, a.lastSeq]).toEqual([5, 10, 14]);
+    expect(a.seqs).toEqual([10, 11, 12, 13, 14]);
+    hot.append(randomEntry(rng), 15);
+    expect(a.seqs).toEqual([10, 11, 12, 13, 14, 15]);
+    // A gap (WAL replay skips sealed seqs): a list from here on.
+    hot.append(randomEntry(rng), 40);
+    hot.append(randomEntry(rng), 41);
+    expect([a.count, a.firstSeq, a.lastSeq]).toEqual([8, 10, 41]);
+    expect(a.seqs).toEqual([10, 11, 12, 13, 14, 15, 40, 41]);
+    expect(Array.from(decodeEntryRecords(a.writer.bytes()).seqs)).toEqual([10, 11, 12, 13, 14, 15, 40, 41]);
+  });
 });

@@ -24,7 +24,15 @@ const MIN_CHUNK_CAPACITY = 64 * 1024;
 const MAX_CHUNK_CAPACITY = 32 * 1024 * 1024;
 
 export class HotChunk {
-  readonly seqs: number[] = [];
+  /**
+   * Seqs: a chunk's writes get consecutive seqs, so it keeps the first and the count; a list only
+   * when they are not consecutive (WAL replay skipping sealed ones). A growing 32k-number array per
+   * chunk lived until the chunk's commit and was promoted, feeding full GCs on the host.
+   */
+  private first = 0;
+  private n = 0;
+  private seqList: number[] | undefined;
+  private seqCache: number[] = [];
   /** Records of the entries (a shared buffer; never appended to once the chunk is cut). */
   readonly writer: EntryRecordWriter;
   /** Byte length of the records already given to the WAL. */
@@ -54,15 +62,30 @@ export class HotChunk {
   }
 
   get count(): number {
-    return this.seqs.length;
+    return this.n;
   }
 
   get firstSeq(): number {
-    return this.seqs[0];
+    return this.seqList !== undefined ? this.seqList[0] : this.first;
   }
 
   get lastSeq(): number {
-    return this.seqs[this.seqs.length - 1];
+    return this.seqList !== undefined ? this.seqList[this.n - 1] : this.first + this.n - 1;
+  }
+
+  /** Seq of entry i, for i < count: a prefix-stable array (queries; built on first use). */
+  get seqs(): readonly number[] {
+    if (this.seqList !== undefined) return this.seqList;
+    const c = this.seqCache;
+    for (let i = c.length; i < this.n; i++) c.push(this.first + i);
+    return c;
+  }
+
+  pushSeq(seq: number): void {
+    if (this.n === 0) this.first = seq;
+    else if (this.seqList === undefined && seq !== this.first + this.n) this.seqList = [...this.seqs];
+    if (this.seqList !== undefined) this.seqList.push(seq);
+    this.n++;
   }
 
   /**
@@ -87,16 +110,28 @@ export class HotChunk {
 
   /** Memory held, estimated (for backpressure). */
   get memoryBytes(): number {
-    return this.recordBytes + this.seqs.length * ENTRY_OVERHEAD_BYTES;
+    return this.recordBytes + this.n * ENTRY_OVERHEAD_BYTES;
   }
 }
 
+/** Chunk capacities above MIN_CHUNK_CAPACITY are multiples of this. */
+const CAPACITY_STEP_BYTES = 4 * 1024 * 1024;
+
+/** Capacity of the chunk after one that held `usedBytes`: a little more (no regrowth copy), in steps. */
+function chunkCapacity(usedBytes: number): number {
+  const want = Math.ceil(usedBytes * 1.25);
+  if (want <= MIN_CHUNK_CAPACITY) return MIN_CHUNK_CAPACITY;
+  return Math.min(MAX_CHUNK_CAPACITY, Math.ceil(want / CAPACITY_STEP_BYTES) * CAPACITY_STEP_BYTES);
+}
+
 /** Released chunk buffers kept for reuse (each up to MAX_CHUNK_CAPACITY). */
-const MAX_SPARE_BUFFERS = 2;
+const MAX_SPARE_BUFFERS = 4;
 
 export class HotTail {
   active: HotChunk;
   private readonly spare: Buffer[] = [];
+  /** Record bytes of recent chunks (decaying maximum). */
+  private typicalBytes = 0;
   /** Cut chunks not yet committed, oldest first (seq order). */
   readonly sealing: HotChunk[] = [];
   private sealingMemory = 0;
@@ -124,7 +159,7 @@ export class HotTail {
 
   private track(c: HotChunk, entry: LogEntry, seq: number, recordBytes: number): void {
     c.recordBytes += recordBytes;
-    c.seqs.push(seq);
+    c.pushSeq(seq);
     const ts = entry.tsNs;
     if (c.tMaxNs !== undefined && ts < c.tMaxNs) c.ordered = false;
     if (c.tMinNs === undefined || ts < c.tMinNs) c.tMinNs = ts;
@@ -156,7 +191,11 @@ export class HotTail {
     const c = this.active;
     if (c.count === 0) return undefined;
     // Sized like this one (plus slack): a steady stream cuts equal chunks, so no buffer regrowth.
-    const capacity = Math.min(MAX_CHUNK_CAPACITY, Math.max(MIN_CHUNK_CAPACITY, Math.ceil(c.writer.byteLength * 1.25)));
+    // Sized for the chunks of late, not just this one: a chunk cut early (a seal tick, a flush under
+    // backpressure) must not make the next one regrow its buffer by doubling.
+    this.typicalBytes = Math.max(c.writer.byteLength, Math.floor(this.typicalBytes * 0.9));
+    const capacity = chunkCapacity(this.typicalBytes);
+    // Capacities come in CAPACITY_STEP_BYTES steps, so a steady stream's chunks fit each other's buffers.
     const spare = this.spare.length > 0 && this.spare[this.spare.length - 1].length >= capacity ? this.spare.pop() : undefined;
     this.active = new HotChunk(capacity, this.indexedAttributes, spare);
     this.sealing.push(c);

@@ -12,16 +12,32 @@ export interface OpenDatabaseOptions {
   readonly?: boolean;
   /** How long a statement waits for another connection's lock before SQLITE_BUSY. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * SQLite page size of a NEW database file (a power of two in 512..65536; SQLite's default is
+   * 4096). Every table and index takes at least one page, so a small page keeps an almost-empty
+   * index small. Applied only when the file has no page yet: SQLite fixes the size with the first
+   * page written (here, switching to WAL writes it) and a database in WAL mode never changes it, so
+   * an existing file keeps the size it was created with. Ignored read-only.
+   */
+  pageSizeBytes?: number;
+}
+
+/** Throws a RangeError unless `n` is a page size SQLite accepts. */
+function checkPageSize(n: number): void {
+  if (!Number.isInteger(n) || n < 512 || n > 65536 || (n & (n - 1)) !== 0) {
+    throw new RangeError(`pageSizeBytes must be a power of two in 512..65536, got ${String(n)}`);
+  }
 }
 
 /**
  * Opens (creating the parent directories and the file unless readonly) with journal_mode=WAL,
  * synchronous=NORMAL (durable at checkpoints; our own WAL carries the acknowledged data),
- * foreign_keys=ON and a busy timeout.
+ * foreign_keys=ON and a busy timeout (and, for a new file, `pageSizeBytes`).
  */
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Db {
   const readonly = opts.readonly ?? false;
   const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+  if (opts.pageSizeBytes !== undefined) checkPageSize(opts.pageSizeBytes);
   let db: Db;
   try {
     if (!readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -36,6 +52,8 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Db {
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     if (!readonly) {
+      // Before the journal mode: switching a new file to WAL writes its first page.
+      if (opts.pageSizeBytes !== undefined && db.pragma('page_count', { simple: true }) === 0) db.pragma(`page_size = ${opts.pageSizeBytes}`);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') throw new Error(`journal_mode stayed '${mode}'`);
       db.pragma('synchronous = NORMAL');

@@ -32,12 +32,12 @@ const FIRST_CHUNK_BYTES = 64 * 1024;
 export const WAL_CHUNK_BYTES = 1024 * 1024;
 /**
  * Chunks kept for reuse after a frame is written: as many as that frame used (at least 2, at most
- * 32 = 32 MiB), so a steady stream reuses its chunks and a small frame after a burst lets the
+ * 64 = 64 MiB), so a steady stream reuses its chunks and a small frame after a burst lets the
  * extra ones go. Allocating every chunk afresh (~300 MB/s at 300 k log entries/s) made V8 run a
  * full mark-compact every ~150 ms for the external memory alone (4-14 ms pauses on the host).
  */
 const MIN_SPARE_CHUNKS = 2;
-const MAX_SPARE_CHUNKS = 32;
+const MAX_SPARE_CHUNKS = 64;
 /** The frame header's payloadBytes field is a u32. */
 const MAX_FRAME_PAYLOAD_BYTES = 0xffffffff;
 
