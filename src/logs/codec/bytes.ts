@@ -14,6 +14,21 @@ export function unzigzag(u: number): number {
   return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
 }
 
+/** varintSize for v < 2^32 without a loop (record lengths on the write path). */
+export function varintSize32(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Writes v (< 2^32) as an unsigned LEB128 at buf[p] and returns the position after it. */
+export function writeVarint32At(buf: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
+}
+
 export function varintSize(v: number): number {
   let n = 1;
   while (v >= 128) {

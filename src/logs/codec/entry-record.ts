@@ -27,6 +27,7 @@ import { CodecError } from '../../codec/errors.js';
 import { levelOfSeverity } from '../levels.js';
 import { LOG_LEVELS, type LogLevel } from '../types.js';
 import type { Attributes, LogEntry, Resource } from '../types.js';
+import { varintSize32, writeVarint32At } from './bytes.js';
 import { bufferView, hexInto, hexOf, utf8Slice, utf8Write } from './hex.js';
 import { readRecordAttributes, writeRecordAttributes, type ByteSink } from './record-attrs.js';
 
@@ -56,9 +57,6 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('timel
 /** Level of each severity number (index 0 unused). */
 const LEVEL_OF: LogLevel[] = [LOG_LEVELS[0], ...Array.from({ length: 24 }, (_, i) => levelOfSeverity(i + 1))];
 
-function varintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
 
 function invalid(message: string): CodecError {
   return new CodecError('INVALID_INPUT', message);
@@ -205,14 +203,14 @@ export class EntryRecordWriter implements ByteSink {
   private writeString(s: string): void {
     const max = s.length * 3; // UTF-16 unit -> at most 3 UTF-8 bytes
     // Room for the length as if the text were ASCII (the common case): no shift after the write.
-    const lenBytes = varintSize(s.length);
-    this.ensure(varintSize(max) + max);
+    const lenBytes = varintSize32(s.length);
+    this.ensure(varintSize32(max) + max);
     const buf = this.buf;
     const at = this.pos + lenBytes;
     const n = s.length === 0 ? 0 : utf8Write(buf, s, at, max);
-    const actual = varintSize(n);
+    const actual = varintSize32(n);
     if (actual !== lenBytes) buf.copyWithin(this.pos + actual, at, at + n);
-    this.pos = writeVarint(buf, this.pos, n);
+    this.pos = writeVarint32At(buf, this.pos, n);
     this.pos += n;
   }
 
@@ -265,14 +263,6 @@ function idInto(id: unknown, bytes: number, buf: Buffer, p: number, field: strin
   throw invalid(`${field} must be ${bytes * 2} hex characters, got ${shown}`);
 }
 
-function writeVarint(buf: Uint8Array, p: number, v: number): number {
-  while (v >= 0x80) {
-    buf[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
 
 /** One entry's record as a fresh Uint8Array. */
 export function encodeEntryRecord(entry: LogEntry, seq: number): Uint8Array {

@@ -20,6 +20,7 @@
 import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import type { AttrValue, Attributes } from '../types.js';
+import { varintSize32, writeVarint32At } from './bytes.js';
 import { utf8Slice, utf8Write } from './hex.js';
 
 export const ATTR_FORM_PAIRS = 0;
@@ -107,18 +108,7 @@ export function checkAttributeObject(src: Record<string, unknown>, path: string,
 
 // ------------------------------------------------------------------ encoding
 
-function varintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
 
-function writeVarint(buf: Buffer, p: number, v: number): number {
-  while (v >= 0x80) {
-    buf[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
 
 /**
  * Writes `s` as varint byteLength + UTF-8 at sink.pos. Throws NOT_UTF8 (writing nothing) when s
@@ -143,16 +133,16 @@ function writeUtf8(sink: ByteSink, s: string): void {
     }
   }
   const max = n * 3; // UTF-16 unit -> at most 3 UTF-8 bytes
-  const lenBytes = varintSize(n); // room for the length as if the text were ASCII: no shift then
-  sink.ensure(varintSize(max) + max);
+  const lenBytes = varintSize32(n); // room for the length as if the text were ASCII: no shift then
+  sink.ensure(varintSize32(max) + max);
   const buf = sink.buf;
   const at = sink.pos + lenBytes;
   const written = utf8Write(buf, s, at, max);
   // More bytes than units: non-ASCII text, which may hold a lone surrogate (written as U+FFFD).
   if (written !== n && !(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw NOT_UTF8;
-  const actual = varintSize(written);
+  const actual = varintSize32(written);
   if (actual !== lenBytes) buf.copyWithin(sink.pos + actual, at, at + written);
-  sink.pos = writeVarint(buf, sink.pos, written) + written;
+  sink.pos = writeVarint32At(buf, sink.pos, written) + written;
 }
 
 function writeJsonText(sink: ByteSink, v: unknown): void {
@@ -179,10 +169,10 @@ function writeValue(sink: ByteSink, v: unknown, key: string, fail: FailFn): void
       // -0 | 0 is 0: stored as 0, as JSON does.
       if (v >= 0) {
         buf[sink.pos] = TAG_UINT;
-        sink.pos = writeVarint(buf, sink.pos + 1, v);
+        sink.pos = writeVarint32At(buf, sink.pos + 1, v);
       } else {
         buf[sink.pos] = TAG_NEG_INT;
-        sink.pos = writeVarint(buf, sink.pos + 1, -v);
+        sink.pos = writeVarint32At(buf, sink.pos + 1, -v);
       }
     } else if (v - v === 0) {
       buf[sink.pos] = TAG_F64;
@@ -219,8 +209,8 @@ export function writeRecordAttributes(sink: ByteSink, attrs: unknown, fail: Fail
     checkAttributeObject(attrs as Record<string, unknown>, 'attributes', 0, fail);
     const json = JSON.stringify(attrs);
     const bytes = Buffer.byteLength(json, 'utf8') + 1;
-    sink.ensure(varintSize(bytes) + bytes);
-    sink.pos = writeVarint(sink.buf, sink.pos, bytes);
+    sink.ensure(varintSize32(bytes) + bytes);
+    sink.pos = writeVarint32At(sink.buf, sink.pos, bytes);
     sink.buf[sink.pos++] = ATTR_FORM_JSON;
     sink.pos += utf8Write(sink.buf, json, sink.pos, bytes - 1);
   }
@@ -257,11 +247,11 @@ function writePairs(sink: ByteSink, attrs: Record<string, unknown>, fail: FailFn
     return;
   }
   // A big section: its length needs more than two varint bytes; move it right.
-  const extra = varintSize(len) - 2;
+  const extra = varintSize32(len) - 2;
   sink.ensure(extra);
   const b = sink.buf;
   b.copyWithin(start + 2 + extra, start + 2, sink.pos);
-  writeVarint(b, start, len);
+  writeVarint32At(b, start, len);
   sink.pos += extra;
 }
 
