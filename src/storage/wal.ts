@@ -31,9 +31,9 @@ const FIRST_CHUNK_BYTES = 64 * 1024;
 /** Later chunks: big enough that a 100 MB frame is ~100 iovecs, small enough to allocate cheaply. */
 export const WAL_CHUNK_BYTES = 1024 * 1024;
 /**
- * Chunks kept for reuse after a frame is written: as many as that frame used (at least 2, at most
- * 64 = 64 MiB), so a steady stream reuses its chunks and a small frame after a burst lets the
- * extra ones go. Allocating every chunk afresh (~300 MB/s at 300 k log entries/s) made V8 run a
+ * Chunks kept for reuse after a frame is written: as many as recent frames used (a decaying
+ * maximum; at least 2, at most 64 = 64 MiB), so a steady stream reuses its chunks and small frames
+ * after a burst let the extra ones go. Allocating every chunk afresh (~300 MB/s at 300 k log entries/s) made V8 run a
  * full mark-compact every ~150 ms for the external memory alone (4-14 ms pauses on the host).
  */
 const MIN_SPARE_CHUNKS = 2;
@@ -119,6 +119,8 @@ export class Wal {
   private buffered = 0;
   private crc = 0;
   private readonly spare: Uint8Array[] = [];
+  /** Chunks recent frames used (decaying maximum): how many spares to keep. */
+  private spareTarget = 0;
   private readonly prefix = new Uint8Array(4);
   private readonly prefixView = new DataView(this.prefix.buffer);
 
@@ -402,7 +404,9 @@ export class Wal {
     this.fileBytes.set(this.currentSeq, this.position);
     this.counters.frames++;
     this.counters.bytesWritten += frameBytes;
-    const keep = Math.min(MAX_SPARE_CHUNKS, Math.max(MIN_SPARE_CHUNKS, chunks.length));
+    // Frames of a steady stream vary in size (flush timing): keep what the bigger recent ones used.
+    this.spareTarget = Math.max(chunks.length, this.spareTarget * 0.9);
+    const keep = Math.min(MAX_SPARE_CHUNKS, Math.max(MIN_SPARE_CHUNKS, Math.ceil(this.spareTarget)));
     if (this.spare.length > keep) this.spare.length = keep;
     for (const c of chunks) if (this.spare.length < keep && c.length === WAL_CHUNK_BYTES) this.spare.push(c);
     this.inflight = null;
