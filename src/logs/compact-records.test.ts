@@ -11,6 +11,10 @@ import { firstEntryMismatch, jsonCanonical, randomEntry } from '../../test/logs-
 import { encodeLogBlock } from './codec/block.js';
 import { decodeEntryRecords, EntryRecordWriter, FLAG_RESOURCE_PREV } from './codec/entry-record.js';
 import { indexColumnarAsRecords, RecordGather } from './compact-records.js';
+import { CodecError } from '../codec/errors.js';
+import { encodeLogBlockFromRecords } from './codec/block.js';
+import { attributeKeysOfRecords } from './codec/record-keys.js';
+import { rawEntries, rawEntry } from './query/raw-records.js';
 import { indexRawRecords } from './query/raw-records.js';
 import type { LogEntry } from './types.js';
 
@@ -55,6 +59,40 @@ describe('compaction records', () => {
     const want = entries.map((e, i) => ({ e, s: seqs[i] })).sort((a, b) => (a.e.tsNs < b.e.tsNs ? -1 : a.e.tsNs > b.e.tsNs ? 1 : a.s - b.s));
     expect(Array.from(back.seqs)).toEqual(want.map((x) => x.s));
     expect(firstEntryMismatch(back.entries, want.map((x) => jsonCanonical(x.e)))).toBeUndefined();
+  });
+});
+
+describe('fuzz: chained records', () => {
+  it('every reader of mutated chained records decodes or throws CodecError, nothing else', () => {
+    const entries = chainedEntries(21, 60);
+    const w = new EntryRecordWriter(64, false, true);
+    entries.forEach((e, i) => w.append(e, i));
+    const base = Buffer.from(w.bytes());
+    const rng = new Prng(22);
+    const readers: Array<(b: Uint8Array) => unknown> = [
+      (b) => decodeEntryRecords(b),
+      (b) => encodeLogBlockFromRecords(b, 'fast'),
+      (b) => attributeKeysOfRecords(b),
+      (b) => {
+        const ix = indexRawRecords(b, entries.length);
+        rawEntries(ix);
+        for (let i = 0; i < ix.n; i += 7) rawEntry(ix, i);
+        const g = new RecordGather();
+        for (let i = ix.n - 1; i >= 0; i -= 3) g.add(ix, i);
+        return decodeEntryRecords(g.bytes());
+      },
+    ];
+    for (let c = 0; c < 1500; c++) {
+      const b = Buffer.from(base.subarray(0, rng.float() < 0.3 ? rng.int(1, base.length) : base.length));
+      for (let k = rng.int(1, 3); k > 0; k--) b[rng.int(0, b.length - 1)] = rng.u32() & 0xff;
+      for (const read of readers) {
+        try {
+          read(b);
+        } catch (err) {
+          if (!(err instanceof CodecError)) throw err;
+        }
+      }
+    }
   });
 });
 

@@ -259,6 +259,7 @@ export class LogsEngine implements ReaderHost {
   private cutReplayed(): void {
     const a = this.hot.active;
     a.logged = a.writer.byteLength;
+    a.writer.breakChain(); // like a WAL hand-off: a record after this point never chains to one before
     const cut = this.hot.cut();
     if (cut) this.sealer.push(cut);
   }
