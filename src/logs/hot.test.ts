@@ -57,4 +57,29 @@ describe('hot tail', () => {
     expect(a.seqs).toEqual([10, 11, 12, 13, 14, 15, 40, 41]);
     expect(Array.from(decodeEntryRecords(a.writer.bytes()).seqs)).toEqual([10, 11, 12, 13, 14, 15, 40, 41]);
   });
+
+  it('keeps more spare buffers while seals lag, and only two once all are committed', () => {
+    const rng = new Prng(33);
+    const hot = new HotTail();
+    // Fills the active chunk and cuts it; returns whether the new active chunk got one of `pool`.
+    const cutOne = (seq: number, pool: Set<unknown>) => {
+      fill(hot, Array.from({ length: 20 }, () => randomEntry(rng)), seq);
+      hot.cut();
+      return pool.has(hot.active.writer.buf);
+    };
+    const none = new Set<unknown>();
+    for (let k = 0; k < 6; k++) cutOne(k * 20, none);
+    const lagging = [...hot.sealing];
+    expect(lagging).toHaveLength(6);
+    const first = new Set<unknown>(lagging.map((c) => c.writer.buf));
+    // Four commit while two still wait: all four buffers are kept, and the next four cuts use them.
+    for (const c of lagging.slice(0, 4)) hot.release(c);
+    const reused = [0, 1, 2, 3].map((k) => cutOne(200 + k * 20, first));
+    expect(reused).toEqual([true, true, true, true]);
+    // Everything committed: two stay.
+    const all = new Set<unknown>(hot.sealing.map((c) => c.writer.buf));
+    for (const c of [...hot.sealing]) hot.release(c);
+    const next = [0, 1, 2, 3].map((k) => cutOne(400 + k * 20, all));
+    expect(next).toEqual([true, true, false, false]);
+  });
 });

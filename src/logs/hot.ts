@@ -124,14 +124,22 @@ function chunkCapacity(usedBytes: number): number {
   return Math.min(MAX_CHUNK_CAPACITY, Math.ceil(want / CAPACITY_STEP_BYTES) * CAPACITY_STEP_BYTES);
 }
 
-/** Released chunk buffers kept for reuse (each up to MAX_CHUNK_CAPACITY). */
-const MAX_SPARE_BUFFERS = 4;
+/**
+ * Released chunk buffers kept for reuse (each up to MAX_CHUNK_CAPACITY): as many as chunks were
+ * recently waiting for their seal (a decaying maximum; sealing lags behind compaction in the one
+ * pool thread, and each chunk cut meanwhile needs a buffer), between MIN and MAX. Once every cut
+ * chunk is committed, only MIN stay: an idle store does not hold a burst's buffers.
+ */
+const MIN_SPARE_BUFFERS = 2;
+const MAX_SPARE_BUFFERS = 8;
 
 export class HotTail {
   active: HotChunk;
   private readonly spare: Buffer[] = [];
   /** Record bytes of recent chunks (decaying maximum). */
   private typicalBytes = 0;
+  /** Chunks recently waiting for their seal (decaying maximum). */
+  private sealingPeak = 0;
   /** Cut chunks not yet committed, oldest first (seq order). */
   readonly sealing: HotChunk[] = [];
   private sealingMemory = 0;
@@ -199,6 +207,7 @@ export class HotTail {
     const spare = this.spare.length > 0 && this.spare[this.spare.length - 1].length >= capacity ? this.spare.pop() : undefined;
     this.active = new HotChunk(capacity, this.indexedAttributes, spare);
     this.sealing.push(c);
+    this.sealingPeak = Math.max(this.sealing.length, this.sealingPeak * 0.95);
     this.sealingMemory += c.memoryBytes;
     this.sealingEntries += c.count;
     return c;
@@ -214,7 +223,9 @@ export class HotTail {
     // Its block is committed and its seal task done: nothing reads the buffer now, unless a query
     // snapshot holds the chunk. Reused by a later chunk: a fresh multi-MB SharedArrayBuffer per
     // chunk made V8 run full collections for the external memory alone.
-    if (!c.snapshotted && this.spare.length < MAX_SPARE_BUFFERS) this.spare.push(c.writer.buf);
+    const keep = this.sealing.length === 0 ? MIN_SPARE_BUFFERS : Math.min(MAX_SPARE_BUFFERS, Math.max(MIN_SPARE_BUFFERS, Math.ceil(this.sealingPeak)));
+    if (this.spare.length > keep) this.spare.length = keep;
+    if (!c.snapshotted && this.spare.length < keep) this.spare.push(c.writer.buf);
   }
 
   /** Every chunk still in memory, oldest first. */
