@@ -423,71 +423,61 @@ export class RecordKeyScanner {
     }
   }
 
+  /** Read position of add()'s varints (a field, so the reader returns one number and allocates nothing). */
+  private at = 0;
+
+  /** The varint at this.at (advancing it); `what` names it in the error. */
+  private varint(buf: Buffer, end: number, what: string): number {
+    let v = 0;
+    let mul = 1;
+    let p = this.at;
+    for (let k = 0; ; k++) {
+      if (p >= end || k === 5) throw corrupt(`end inside ${what}`);
+      const b = buf[p++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+    }
+    this.at = p;
+    return v;
+  }
+
   /** Adds the keys of section buf[start, end) and returns true; false for a JSON-form section (the caller scans its text). */
   add(buf: Buffer, start: number, end: number): boolean {
     if (start === end) return true;
     const form = buf[start];
     if (form === ATTR_FORM_JSON) return false;
     if (form !== ATTR_FORM_PAIRS) throw corrupt(`hold unknown form ${form}`);
-    let p = start + 1;
-    let n = 0;
-    let mul = 1;
-    for (let k = 0; ; k++) {
-      if (p >= end || k === 5) throw corrupt('hold a malformed count');
-      const b = buf[p++];
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
-    }
+    this.at = start + 1;
+    const n = this.varint(buf, end, 'the count');
     for (let i = 0; i < n; i++) {
-      // key: varint length (one byte below 128) + bytes
-      let len = 0;
-      mul = 1;
-      for (let k = 0; ; k++) {
-        if (p >= end || k === 5) throw corrupt('end inside a key length');
-        const b = buf[p++];
-        len += (b & 0x7f) * mul;
-        if (b < 0x80) break;
-        mul *= 128;
-      }
-      const keyEnd = p + len;
+      const len = this.varint(buf, end, 'a key length');
+      const keyStart = this.at;
+      const keyEnd = keyStart + len;
       if (keyEnd > end) throw corrupt('end inside a key');
       let h1 = len | 0;
       let h2 = 0x2545f491 ^ len;
-      for (let j = p; j < keyEnd; j++) {
+      for (let j = keyStart; j < keyEnd; j++) {
         const b = buf[j];
         h1 = Math.imul(h1 ^ b, 0x01000193);
         h2 = (Math.imul(h2, 31) + b) | 0;
       }
-      if (this.insert(h1 | 0, h2)) this.keys.add(utf8Slice(buf, p, keyEnd));
-      p = keyEnd;
+      if (this.insert(h1 | 0, h2)) this.keys.add(utf8Slice(buf, keyStart, keyEnd));
       // value: skipped by its tag
-      if (p >= end) throw corrupt('end before a value');
-      const tag = buf[p++];
+      if (keyEnd >= end) throw corrupt('end before a value');
+      const tag = buf[keyEnd];
+      this.at = keyEnd + 1;
       if (tag <= TAG_TRUE) continue;
-      if (tag === TAG_F64) p += 8;
-      else if (tag === TAG_UINT || tag === TAG_NEG_INT) {
-        let k = 0;
-        while (p < end && buf[p] >= 0x80 && k < 5) {
-          p++;
-          k++;
-        }
-        p++;
-      } else if (tag === TAG_STRING || tag === TAG_JSON) {
-        let vlen = 0;
-        mul = 1;
-        for (let k = 0; ; k++) {
-          if (p >= end || k === 5) throw corrupt('end inside a value length');
-          const b = buf[p++];
-          vlen += (b & 0x7f) * mul;
-          if (b < 0x80) break;
-          mul *= 128;
-        }
-        p += vlen;
-      } else throw corrupt(`hold unknown value tag ${tag}`);
-      if (p > end) throw corrupt('end inside a value');
+      if (tag === TAG_F64) this.at += 8;
+      else if (tag === TAG_UINT || tag === TAG_NEG_INT) this.varint(buf, end, 'a number');
+      else if (tag === TAG_STRING || tag === TAG_JSON) {
+        const valueBytes = this.varint(buf, end, 'a value length'); // advances this.at first
+        this.at += valueBytes;
+      }
+      else throw corrupt(`hold unknown value tag ${tag}`);
+      if (this.at > end) throw corrupt('end inside a value');
     }
-    if (p !== end) throw corrupt('hold bytes after the last member');
+    if (this.at !== end) throw corrupt('hold bytes after the last member');
     return true;
   }
 }
