@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import type { Attributes, LogEntry, Resource } from '../types.js';
 import { FLAG_ATTR_BINARY, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES, RECORD_FLAGS } from './entry-record.js';
+import { sameByteRange } from './bytes.js';
 import { bufferView, hexInto, utf8Slice } from './hex.js';
 import { readRecordAttributes } from './record-attrs.js';
 
@@ -67,11 +68,15 @@ export interface BlockInput {
   rawBytes: number | undefined;
 }
 
-/** Encoder input from LogEntry objects (validated: CodecError INVALID_INPUT). */
-export function inputFromEntries(entries: LogEntry[], seqs: Float64Array): BlockInput {
-  const n = entries.length;
-  if (seqs.length !== n) throw invalid(`${n} entries but ${seqs.length} seqs`);
-  const input: BlockInput = {
+/** A BlockInput of n entries with its per-entry arrays allocated (filled by the caller). */
+function newBlockInput(
+  n: number,
+  seqs: Float64Array,
+  message: BlockInput['message'],
+  attributes: BlockInput['attributes'],
+  rawBytes: number | undefined,
+): BlockInput {
+  return {
     n,
     tsHi: new Int32Array(n),
     tsLo: new Uint32Array(n),
@@ -82,10 +87,17 @@ export function inputFromEntries(entries: LogEntry[], seqs: Float64Array): Block
     spanIds: new Uint8Array(8 * n),
     resourceIds: new Int32Array(n),
     resources: new ResourceSet(),
-    message: (i) => entries[i].message,
-    attributes: (i) => entries[i].attributes,
-    rawBytes: undefined,
+    message,
+    attributes,
+    rawBytes,
   };
+}
+
+/** Encoder input from LogEntry objects (validated: CodecError INVALID_INPUT). */
+export function inputFromEntries(entries: LogEntry[], seqs: Float64Array): BlockInput {
+  const n = entries.length;
+  if (seqs.length !== n) throw invalid(`${n} entries but ${seqs.length} seqs`);
+  const input = newBlockInput(n, seqs, (i) => entries[i].message, (i) => entries[i].attributes, undefined);
   const recent = new RecentResources(input.resources);
   for (let i = 0; i < n; i++) {
     const e = entries[i];
@@ -188,21 +200,13 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
     p = skipRecord(buf, p);
     n++;
   }
-  const input: BlockInput = {
+  const input = newBlockInput(
     n,
-    tsHi: new Int32Array(n),
-    tsLo: new Uint32Array(n),
-    seqs: new Float64Array(n),
-    severity: new Uint8Array(n),
-    flags: new Uint8Array(n),
-    traceIds: new Uint8Array(16 * n),
-    spanIds: new Uint8Array(8 * n),
-    resourceIds: new Int32Array(n),
-    resources: new ResourceSet(),
-    message: (i) => utf8Slice(buf, msgAt[i], attrAt[i]),
-    attributes: (i) => parseAttributes(buf, attrAt[i], attrEnd[i], binary[i] !== 0),
-    rawBytes: buf.length,
-  };
+    new Float64Array(n),
+    (i) => utf8Slice(buf, msgAt[i], attrAt[i]),
+    (i) => parseAttributes(buf, attrAt[i], attrEnd[i], binary[i] !== 0),
+    buf.length,
+  );
   // Each record's message text is [msgAt, attrAt); its attributes are the length varint at attrAt
   // and the JSON up to attrEnd.
   const msgAt = new Int32Array(n);
@@ -252,10 +256,10 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
     [len, q] = varintAt(buf, q);
     // resource bytes [q, q + len)
     let id = -1;
-    if (lastRes >= 0 && sameBytes(buf, q, len, resStart[lastRes], resEnd[lastRes])) id = lastRes;
+    if (lastRes >= 0 && sameByteRange(buf, q, len, resStart[lastRes], resEnd[lastRes])) id = lastRes;
     else {
       for (let r = 0; r < resStart.length; r++) {
-        if (sameBytes(buf, q, len, resStart[r], resEnd[r])) {
+        if (sameByteRange(buf, q, len, resStart[r], resEnd[r])) {
           id = r;
           break;
         }
@@ -274,12 +278,6 @@ export function inputFromRecords(records: Uint8Array): BlockInput {
     input.resourceIds[i] = id;
   }
   return input;
-}
-
-function sameBytes(buf: Buffer, at: number, len: number, start: number, end: number): boolean {
-  if (end - start !== len) return false;
-  for (let k = 0; k < len; k++) if (buf[at + k] !== buf[start + k]) return false;
-  return true;
 }
 
 /** [value, next offset] of the varint at q (the record was checked by skipRecord). */

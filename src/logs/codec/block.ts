@@ -484,14 +484,22 @@ const RECORD_FIXED_BYTES = 18;
 function recordBytes(flags: number, message: string, attrJsonBytes: number, resources: ResourceSet, resId: number, resBytes: number[]): number {
   let res = resBytes[resId];
   if (res === undefined) {
-    const json = resources.json[resId];
-    res = json.length === 2 ? 0 : Buffer.byteLength(json, 'utf8'); // '{}' is stored as length 0
+    res = jsonTextBytes(resources.json[resId]);
     resBytes[resId] = res;
   }
   if (attrJsonBytes < 0) return NaN;
+  return jsonRecordBytes(flags & FLAG_TRACE ? 16 : 0, flags & FLAG_SPAN ? 8 : 0, message, attrJsonBytes, res);
+}
+
+/** A JSON-form record's bytes from its parts (ids' byte counts, the JSON texts' byte counts). */
+function jsonRecordBytes(traceIdBytes: number, spanIdBytes: number, message: string, attrBytes: number, resBytes: number): number {
   const msg = Buffer.byteLength(message, 'utf8');
-  return RECORD_FIXED_BYTES + (flags & FLAG_TRACE ? 16 : 0) + (flags & FLAG_SPAN ? 8 : 0)
-    + varintSize(msg) + msg + varintSize(attrJsonBytes) + attrJsonBytes + varintSize(res) + res;
+  return RECORD_FIXED_BYTES + traceIdBytes + spanIdBytes + varintSize(msg) + msg + varintSize(attrBytes) + attrBytes + varintSize(resBytes) + resBytes;
+}
+
+/** Stored bytes of an object's JSON text ('{}' is stored as length 0). */
+function jsonTextBytes(json: string): number {
+  return json.length === 2 ? 0 : Buffer.byteLength(json, 'utf8');
 }
 
 /**
@@ -501,12 +509,9 @@ function recordBytes(flags: number, message: string, attrJsonBytes: number, reso
 export function jsonFormRecordBytes(entries: readonly LogEntry[]): number {
   let sum = 0;
   for (const e of entries) {
-    const msg = Buffer.byteLength(e.message, 'utf8');
-    const a = JSON.stringify(e.attributes) ?? '{}';
-    const r = JSON.stringify(e.resource) ?? '{}';
-    const aBytes = a.length === 2 ? 0 : Buffer.byteLength(a, 'utf8');
-    const rBytes = r.length === 2 ? 0 : Buffer.byteLength(r, 'utf8');
-    sum += RECORD_FIXED_BYTES + (e.traceId !== undefined ? 16 : 0) + (e.spanId !== undefined ? 8 : 0) + varintSize(msg) + msg + varintSize(aBytes) + aBytes + varintSize(rBytes) + rBytes;
+    const attrBytes = jsonTextBytes(JSON.stringify(e.attributes) ?? '{}');
+    const resBytes = jsonTextBytes(JSON.stringify(e.resource) ?? '{}');
+    sum += jsonRecordBytes(e.traceId !== undefined ? 16 : 0, e.spanId !== undefined ? 8 : 0, e.message, attrBytes, resBytes);
   }
   return sum;
 }

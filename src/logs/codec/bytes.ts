@@ -29,6 +29,16 @@ export function writeVarint32At(buf: Uint8Array, p: number, v: number): number {
   return p;
 }
 
+/**
+ * buf[at, at + len) equals buf[start, end) (false when start < 0: no range). Compared from the end:
+ * the resources this finds again differ last when they differ (host name, pid).
+ */
+export function sameByteRange(buf: Uint8Array, at: number, len: number, start: number, end: number): boolean {
+  if (end - start !== len || start < 0) return false;
+  for (let i = len - 1; i >= 0; i--) if (buf[at + i] !== buf[start + i]) return false;
+  return true;
+}
+
 export function varintSize(v: number): number {
   let n = 1;
   while (v >= 128) {

@@ -27,7 +27,7 @@ import { CodecError } from '../../codec/errors.js';
 import { levelOfSeverity } from '../levels.js';
 import { LOG_LEVELS, type LogLevel } from '../types.js';
 import type { Attributes, LogEntry, Resource } from '../types.js';
-import { varintSize32, writeVarint32At } from './bytes.js';
+import { sameByteRange, varintSize32, writeVarint32At } from './bytes.js';
 import { bufferView, hexInto, hexOf, utf8Slice, utf8Write } from './hex.js';
 import { readRecordAttributes, writeRecordAttributes, type ByteSink } from './record-attrs.js';
 
@@ -386,8 +386,8 @@ export function decodeEntryRecords(bytes: Uint8Array, prevResource?: Resource): 
       const resLen = r.varint('resource');
       r.need(resLen, 'resource');
       const q = r.pos;
-      k = lastRes >= 0 && sameBytes(buf, q, resLen, resStart[lastRes], resEnd[lastRes]) ? lastRes : -1;
-      for (let j = 0; k < 0 && j < resStart.length; j++) if (sameBytes(buf, q, resLen, resStart[j], resEnd[j])) k = j;
+      k = lastRes >= 0 && sameByteRange(buf, q, resLen, resStart[lastRes], resEnd[lastRes]) ? lastRes : -1;
+      for (let j = 0; k < 0 && j < resStart.length; j++) if (sameByteRange(buf, q, resLen, resStart[j], resEnd[j])) k = j;
       if (k < 0) {
         k = resStart.length;
         resStart.push(q);
@@ -411,13 +411,6 @@ export function decodeEntryRecords(bytes: Uint8Array, prevResource?: Resource): 
     seqList.push(hi * 4294967296 + lo);
   }
   return { seqs: Float64Array.from(seqList), entries, lastResource: lastRes >= 0 ? resObj[lastRes] : prevResource };
-}
-
-function sameBytes(buf: Buffer, at: number, len: number, start: number, end: number): boolean {
-  if (end - start !== len || start < 0) return false;
-  // From the end: resources of one service differ last (host name, pid).
-  for (let i = len - 1; i >= 0; i--) if (buf[at + i] !== buf[start + i]) return false;
-  return true;
 }
 
 function parseObject(buf: Buffer, start: number, end: number, what: string): Attributes {
