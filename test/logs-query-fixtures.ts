@@ -2,7 +2,11 @@
 // (many entries share one ns, so paging must order by seq), every level, mixed-case and unicode
 // messages, attributes that shadow resource keys, nested values, trace/span ids on some entries.
 import { Prng } from '../bench/gen/prng.js';
-import { LOG_LEVELS, type Attributes, type LogEntry, type Resource } from '../src/logs/types.js';
+import { decodeEntryRecords } from '../src/logs/codec/entry-record.js';
+import { compileLogQuery } from '../src/logs/query/compile.js';
+import { mergePages } from '../src/logs/query/merge.js';
+import { readLogBlocks, type LogBlockRef } from '../src/logs/query/read-blocks.js';
+import { LOG_LEVELS, type Attributes, type LogEntry, type LogQuery, type Resource } from '../src/logs/types.js';
 
 export const SERVICES = ['api', 'worker', 'Billing'];
 export const HOSTS = ['h1', 'h2'];
@@ -46,4 +50,27 @@ export function seededEntries(seed: number, n: number, baseNs = 1_700_000_000_00
     seqs.push(i + 1);
   }
   return { entries, seqs };
+}
+
+/**
+ * Every match of `query` over the blocks, page by page with cursors, each page read as the engine
+ * reads one: two worker batches (the blocks split in halves) merged. Returns the seqs in page order.
+ */
+export function pageInTwoBatches(refs: readonly LogBlockRef[], query: LogQuery): number[] {
+  const got: number[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; ; pages++) {
+    if (pages >= 1000) throw new Error('paging did not end within 1000 pages');
+    const q = compileLogQuery({ ...query, cursor });
+    const half = refs.length >> 1;
+    const batches = [refs.slice(0, half), refs.slice(half)].map((bs) => {
+      const out = readLogBlocks({ blocks: [...bs], query: q, limit: q.limit });
+      const d = decodeEntryRecords(out.records);
+      return { entries: d.entries, seqs: d.seqs, truncated: out.truncated };
+    });
+    const page = mergePages(batches, q.order, q.limit);
+    got.push(...page.seqs);
+    if (!page.cursor) return got;
+    cursor = page.cursor;
+  }
 }

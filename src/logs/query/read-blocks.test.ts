@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededEntries } from '../../../test/logs-query-fixtures.js';
+import { pageInTwoBatches, seededEntries } from '../../../test/logs-query-fixtures.js';
 import { Prng } from '../../../bench/gen/prng.js';
 import { encodeLogBlock } from '../codec/block.js';
 import { decodeEntryRecords } from '../codec/entry-record.js';
@@ -12,7 +12,6 @@ import type { LogEntry, LogQuery } from '../types.js';
 import { compileLogQuery } from './compile.js';
 import { compareKeys, isAfterCursor } from './cursor.js';
 import { makeMatcher } from './matcher.js';
-import { mergePages } from './merge.js';
 import { readLogBlocks, type LogBlockRef } from './read-blocks.js';
 import { ceilMs, floorMs } from './time.js';
 
@@ -109,24 +108,8 @@ describe('readLogBlocks on real framed blocks', () => {
     for (const order of ['desc', 'asc'] as const) {
       const query: LogQuery = { minLevel: 'debug', order, limit: 37 };
       const want = oracle(stored, query).map((m) => m.seq);
-      const got: number[] = [];
-      let cursor: string | undefined;
-      for (let pages = 0; ; pages++) {
-        expect(pages).toBeLessThan(1000);
-        const q = compileLogQuery({ ...query, cursor });
-        // Two worker batches (blocks split in halves), merged as the engine merges them.
-        const half = stored.length >> 1;
-        const batches = [stored.slice(0, half), stored.slice(half)].map((bs) => {
-          const out = readLogBlocks({ blocks: bs.map((b) => b.ref), query: q, limit: q.limit });
-          const d = decodeEntryRecords(out.records);
-          return { entries: d.entries, seqs: d.seqs, truncated: out.truncated };
-        });
-        const page = mergePages(batches, q.order, q.limit);
-        got.push(...page.seqs);
-        if (!page.cursor) break;
-        cursor = page.cursor;
-      }
-      expect(got).toEqual(want);
+      // Two worker batches (blocks split in halves), merged as the engine merges them.
+      expect(pageInTwoBatches(stored.map((b) => b.ref), query)).toEqual(want);
     }
   });
 
