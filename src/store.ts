@@ -2,7 +2,7 @@
 // scheduler. Several stores (different data dirs) live side by side in one process: nothing here is
 // module-global.
 import path from 'node:path';
-import { createPool, type Pool } from './pool/pool.js';
+import { createPool, type Pool, type PoolOptions } from './pool/pool.js';
 import { acquireDirLock, type DirLock } from './storage/lock.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { MetricsError } from './metrics/errors.js';
@@ -29,7 +29,7 @@ export interface TimelessOptions {
   logs?: LogsEngineOptions;
   retention?: StoreRetentionOptions;
   /** Pool options (the store creates and owns the pool) or a pool to share (the caller closes it). */
-  pool?: { threads?: number } | Pool;
+  pool?: PoolOptions | Pool;
 }
 
 export interface TimelessMetrics {

@@ -6,7 +6,24 @@ import { crc32c } from '../codec/crc32c.js';
 import { compress, decompress } from '../codec/lz.js';
 import { decodeSeries, encodeSeries } from '../codec/series.js';
 import { Prng } from '../../bench/gen/prng.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { createPool, defaultThreads, workerFile, type Pool } from './pool.js';
+import { currentThreadId } from './thread-priority.js';
+
+/** The nice value (field 19 of /proc/self/task/TID/stat) of every thread of this process. */
+function threadNiceValues(): number[] {
+  const out: number[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
 
 function series(points: number, seed: number) {
   const prng = new Prng(seed);
@@ -122,7 +139,7 @@ describe('worker pool', () => {
   it('close() stops every thread and later calls fail clearly', async () => {
     const own = createPool({ threads: 2 });
     expect(await own.crc32c(new Uint8Array([1, 2, 3]))).toBe(crc32c(new Uint8Array([1, 2, 3])));
-    expect(own.activeThreads).toBe(2);
+    expect(own.activeThreads).toBe(3); // + the background thread
     await own.close();
     expect(own.activeThreads).toBe(0);
     await expect(own.crc32c(new Uint8Array(4))).rejects.toThrow(/pool is closed/);
@@ -131,5 +148,32 @@ describe('worker pool', () => {
 
   it('rejects a nonsensical thread count', () => {
     expect(() => createPool({ threads: 0 })).toThrow(/positive integer/);
+    expect(() => createPool({ backgroundThreads: -1 })).toThrow(/non-negative integer/);
+    expect(() => createPool({ backgroundNice: 0 })).toThrow(/1\.\.19/);
+    expect(() => createPool({ backgroundNice: 20 })).toThrow(/1\.\.19/);
+  });
+
+  it('without background threads, the pool has only its own threads', async () => {
+    const own = createPool({ threads: 1, backgroundThreads: 0 });
+    expect(own.backgroundThreads).toBe(0);
+    expect(await own.crc32c(new Uint8Array([4]))).toBe(crc32c(new Uint8Array([4])));
+    expect(own.activeThreads).toBe(1);
+    await own.close();
+  });
+
+  it.runIf(process.platform === 'linux')('background threads run at the configured nice value, the host threads unchanged', async () => {
+    const niceBefore = threadNiceValues();
+    expect(niceBefore.filter((n) => n === 13)).toEqual([]);
+    const own = createPool({ threads: 1, backgroundThreads: 2, backgroundNice: 13 });
+    try {
+      expect(own.activeThreads).toBe(3);
+      // The threads renice themselves as they start: wait for both (no timing asserted).
+      const deadline = Date.now() + 20_000;
+      while (threadNiceValues().filter((n) => n === 13).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(threadNiceValues().filter((n) => n === 13).length).toBe(2);
+      expect(os.getPriority(currentThreadId()!)).toBe(os.getPriority(process.pid));
+    } finally {
+      await own.close();
+    }
   });
 });

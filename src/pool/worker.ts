@@ -1,7 +1,7 @@
 // Piscina worker entry: runs one codec task per call against this thread's wasm instances (the
 // bridges hold one instance per module per thread, so scratch memory is reused across tasks).
 // Results go back by transfer, never by structured clone; errors go back as data (see messages.ts).
-import { Piscina } from 'piscina';
+import { Piscina, workerData } from 'piscina';
 import { CodecError } from '../codec/errors.js';
 import { encodeSeries, decodeSeries } from '../codec/series.js';
 import { compress, decompress } from '../codec/lz.js';
@@ -13,6 +13,11 @@ import { sealLogBlock, sealRawLogBlock, transferablesOf } from '../logs/block-ta
 import { compactLogBlocks } from '../logs/compact-tasks.js';
 import { readLogBlocks } from '../logs/query/read-blocks.js';
 import { ownedView, type PoolTask, type PoolResponse, type SerializedError } from './messages.js';
+import { lowerThreadPriority } from './thread-priority.js';
+
+// A background thread (pool.ts) runs at a lower CPU priority for its whole life.
+const backgroundNice = (workerData as { backgroundNice?: number } | undefined)?.backgroundNice;
+if (backgroundNice !== undefined) lowerThreadPriority(backgroundNice);
 
 export default function runTask(task: PoolTask): unknown {
   try {

@@ -122,6 +122,31 @@ describe('Wal', () => {
     await w2.close();
   });
 
+  it('a steady stream reuses its frame chunks: one frame filling while the previous one is written', async () => {
+    const { wal } = await Wal.open({ dir });
+    const record = new Uint8Array(256 * 1024).fill(7);
+    let previous: Promise<void> = Promise.resolve();
+    let afterWarmUp = 0;
+    let framesAtWarmUp = 0;
+    for (let round = 0; round < 40; round++) {
+      // Frames of 3 and 6 MiB in turn (flush timing varies a real stream's frame sizes).
+      const records = round % 2 === 0 ? 12 : 24;
+      for (let i = 0; i < records; i++) wal.append(record);
+      const sync = wal.sync();
+      await previous; // this round's frame is written while the next round fills
+      previous = sync;
+      if (round === 9) {
+        afterWarmUp = wal.stats.chunksAllocated;
+        framesAtWarmUp = wal.stats.frames;
+      }
+    }
+    await previous;
+    expect(afterWarmUp).toBeGreaterThan(0);
+    expect(wal.stats.chunksAllocated).toBe(afterWarmUp);
+    expect(wal.stats.frames - framesAtWarmUp).toBeGreaterThanOrEqual(10); // group commit joins some rounds
+    await wal.close();
+  });
+
   it('sync() with nothing appended resolves without touching the disk', async () => {
     const { wal } = await Wal.open({ dir });
     await wal.sync();

@@ -31,13 +31,18 @@ const FIRST_CHUNK_BYTES = 64 * 1024;
 /** Later chunks: big enough that a 100 MB frame is ~100 iovecs, small enough to allocate cheaply. */
 export const WAL_CHUNK_BYTES = 1024 * 1024;
 /**
- * Chunks kept for reuse after a frame is written: as many as recent frames used (a decaying
- * maximum; at least 2, at most 64 = 64 MiB), so a steady stream reuses its chunks and small frames
- * after a burst let the extra ones go. Allocating every chunk afresh (~300 MB/s at 300 k log entries/s) made V8 run a
- * full mark-compact every ~150 ms for the external memory alone (4-14 ms pauses on the host).
+ * Chunks kept for reuse after a frame is written: twice what recent frames used (a decaying maximum,
+ * 2% per frame), at least 2, at most 64 = 64 MiB. Twice, because while one frame is being written
+ * the next one fills: a steady stream needs both frames' chunks, and frame sizes follow the
+ * fdatasync times. Measured (logs.ingest, ~340 k entries/s = ~160 MB/s of WAL): keeping one
+ * frame's worth (decaying 10% per frame) still allocated 228 MB of chunks in the 10 s window, and
+ * that external memory alone made V8 run 22 full mark-compacts on the host thread (7-22 ms pauses,
+ * event-loop p99 10-12 ms); with this rule, 1 MB and one mark-compact. Allocating every chunk
+ * afresh (~300 MB/s) made it one every ~150 ms.
  */
 const MIN_SPARE_CHUNKS = 2;
 const MAX_SPARE_CHUNKS = 64;
+const SPARE_DECAY_PER_FRAME = 0.98;
 /** The frame header's payloadBytes field is a u32. */
 const MAX_FRAME_PAYLOAD_BYTES = 0xffffffff;
 
@@ -96,6 +101,8 @@ export interface WalStats {
   /** fdatasync calls made on WAL files (group commit keeps this far below the number of sync() calls). */
   fdatasyncs: number;
   bytesWritten: number;
+  /** Frame buffer chunks allocated (not reused from earlier frames). */
+  chunksAllocated: number;
 }
 
 interface Deferred {
@@ -119,6 +126,8 @@ export class Wal {
   private buffered = 0;
   private crc = 0;
   private readonly spare: Uint8Array[] = [];
+  /** Spare FIRST_CHUNK_BYTES chunks (at most two). */
+  private readonly spareFirst: Uint8Array[] = [];
   /** Chunks recent frames used (decaying maximum): how many spares to keep. */
   private spareTarget = 0;
   private readonly prefix = new Uint8Array(4);
@@ -135,7 +144,7 @@ export class Wal {
   private chain: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
   private failed: StorageError | null = null;
-  private readonly counters: WalStats = { frames: 0, fdatasyncs: 0, bytesWritten: 0 };
+  private readonly counters: WalStats = { frames: 0, fdatasyncs: 0, bytesWritten: 0, chunksAllocated: 0 };
 
   private constructor(dir: string, maxFileBytes: number, seq: number, handle: fsp.FileHandle, position: number) {
     this.dir = dir;
@@ -332,7 +341,7 @@ export class Wal {
     while (off < src.length) {
       let chunk = this.chunks[this.chunks.length - 1];
       if (this.fill === chunk.length) {
-        chunk = this.spare.pop() ?? new Uint8Array(WAL_CHUNK_BYTES);
+        chunk = this.spare.pop() ?? this.newChunk(WAL_CHUNK_BYTES);
         this.chunks.push(chunk);
         this.fill = 0;
       }
@@ -341,6 +350,11 @@ export class Wal {
       this.fill += n;
       off += n;
     }
+  }
+
+  private newChunk(bytes: number): Uint8Array {
+    this.counters.chunksAllocated++;
+    return new Uint8Array(bytes);
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -372,7 +386,7 @@ export class Wal {
     const lastFill = this.fill;
     const payloadBytes = this.buffered;
     const crc = this.crc;
-    this.chunks = [this.spare.pop() ?? new Uint8Array(FIRST_CHUNK_BYTES)];
+    this.chunks = [this.spare.pop() ?? this.spareFirst.pop() ?? this.newChunk(FIRST_CHUNK_BYTES)];
     this.fill = WAL_FRAME_HEADER_BYTES;
     this.buffered = 0;
     this.crc = 0;
@@ -404,11 +418,18 @@ export class Wal {
     this.fileBytes.set(this.currentSeq, this.position);
     this.counters.frames++;
     this.counters.bytesWritten += frameBytes;
-    // Frames of a steady stream vary in size (flush timing): keep what the bigger recent ones used.
-    this.spareTarget = Math.max(chunks.length, this.spareTarget * 0.9);
-    const keep = Math.min(MAX_SPARE_CHUNKS, Math.max(MIN_SPARE_CHUNKS, Math.ceil(this.spareTarget)));
+    // Frames of a steady stream vary in size (flush timing): keep what the bigger recent ones used,
+    // for the frame filling now and the next one (see MIN_SPARE_CHUNKS).
+    this.spareTarget = Math.max(chunks.length, this.spareTarget * SPARE_DECAY_PER_FRAME);
+    const keep = Math.min(MAX_SPARE_CHUNKS, Math.max(MIN_SPARE_CHUNKS, Math.ceil(2 * this.spareTarget)));
     if (this.spare.length > keep) this.spare.length = keep;
-    for (const c of chunks) if (this.spare.length < keep && c.length === WAL_CHUNK_BYTES) this.spare.push(c);
+    for (const c of chunks) {
+      if (c.length === WAL_CHUNK_BYTES) {
+        if (this.spare.length < keep) this.spare.push(c);
+      } else if (this.spareFirst.length < 2) {
+        this.spareFirst.push(c); // a small first chunk: two frames (in flight, filling) use one each
+      }
+    }
     this.inflight = null;
     this.inflightBytes = 0;
     waiters.resolve();
