@@ -4,7 +4,7 @@
 // task, compaction is compact-tasks.ts and query reads are query/read-blocks.ts.
 import path from 'node:path';
 import type { LzLevel } from '../codec/lz.js';
-import { BLOCK_HEADER_BYTES, frameBlock } from '../storage/block.js';
+import { BLOCK_HEADER_BYTES, blockHeaderBytes, frameBlock } from '../storage/block.js';
 import { writeAt } from '../storage/segments.js';
 import { encodeLogBlockFromRecords, type LogBlockMeta } from './codec/block.js';
 import { attributeKeysOfRecords } from './codec/record-keys.js';
@@ -71,9 +71,9 @@ export interface SealedRawLogBlock {
 export function sealRawLogBlock(input: SealRawLogBlockInput): SealedRawLogBlock {
   const records = new Uint8Array(input.buffer, 0, input.length);
   const attributeKeys = attributeKeysOfRecords(records);
-  const framed = frameBlock({ kind: KIND_LOG_BLOCK, ownerId: 0, count: input.count, tMinMs: input.tMinMs, tMaxMs: input.tMaxMs }, records);
-  writeAt(path.join(input.root, input.file), input.offset, framed);
-  return { bytes: framed.length, attributeKeys };
+  const header = blockHeaderBytes({ kind: KIND_LOG_BLOCK, ownerId: 0, count: input.count, tMinMs: input.tMinMs, tMaxMs: input.tMaxMs }, records);
+  writeAt(path.join(input.root, input.file), input.offset, [header, records]);
+  return { bytes: header.length + records.length, attributeKeys };
 }
 
 /** Buffers of an output a worker transfers back (filters included). */

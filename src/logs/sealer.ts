@@ -117,9 +117,10 @@ export class LogSealer {
   private pump(): void {
     if (this.stopped || this.retryTimer) return;
     // RAW seals hold no memory beyond their chunk's records (already there) and are cheap: let every
-    // cut chunk queue in the pool, where they go ahead of background compaction tasks (pool
-    // task-queue.ts lanes). With 2 in flight, seals alternated with ~1 s compaction tasks on one
-    // thread, sealing fell behind ingest and flush() waited seconds for it.
+    // cut chunk queue in the pool, where compaction never holds them up (it runs on the pool's
+    // background thread, or behind them in task-queue.ts lanes). With 2 in flight, seals alternated
+    // with ~1 s compaction tasks on one thread, sealing fell behind ingest and flush() waited
+    // seconds for it.
     const maxInFlight = this.d.format === 'raw' ? RAW_MAX_IN_FLIGHT : Math.max(2, this.d.pool.threads);
     let inFlight = 0;
     for (const job of this.queue) {

@@ -3,6 +3,7 @@ import { Prng } from '../../bench/gen/prng.js';
 import { crc32c as refCrc32c } from '../codec/reference/crc32c.js';
 import {
   BLOCK_HEADER_BYTES,
+  blockHeaderBytes,
   frameBlock,
   parseBlock,
   parseBlockHeader,
@@ -37,6 +38,18 @@ describe('block framing', () => {
     covered.set(bytes.subarray(0, 36));
     covered.set(PAYLOAD, 36);
     expect(refCrc32c(covered)).toBe(0xc7378108);
+  });
+
+  it('blockHeaderBytes gives the golden header alone: written before the payload in place, the same block', () => {
+    const header = blockHeaderBytes(HEADER, PAYLOAD);
+    expect(header.length).toBe(BLOCK_HEADER_BYTES);
+    expect(hex(header)).toBe(GOLDEN.slice(0, BLOCK_HEADER_BYTES * 2));
+    const big = new Prng(7).bytes(100_000);
+    const joined = new Uint8Array(BLOCK_HEADER_BYTES + big.length);
+    joined.set(blockHeaderBytes(HEADER, big));
+    joined.set(big, BLOCK_HEADER_BYTES);
+    expect(hex(joined)).toBe(hex(frameBlock(HEADER, big)));
+    expect(() => blockHeaderBytes({ ...HEADER, kind: 256 }, PAYLOAD)).toThrow();
   });
 
   it('parses what it framed (header fields, payload view), including an empty payload', () => {

@@ -50,12 +50,24 @@ export interface ParsedBlock {
 
 /** Header + payload as one new buffer (ready for a segment write). */
 export function frameBlock(header: BlockHeaderInput, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(BLOCK_HEADER_BYTES + payload.length);
+  out.set(blockHeaderBytes(header, payload));
+  out.set(payload, BLOCK_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * The 40 header bytes that frame `payload` (crc included), for a write of [header, payload] in
+ * place: framing a 16 MiB RAW logs chunk as one new buffer cost the seal thread a 16 MiB
+ * allocation and copy per block (~160 MB/s at full ingest).
+ */
+export function blockHeaderBytes(header: BlockHeaderInput, payload: Uint8Array): Uint8Array {
   checkU(header.kind, 8, 'kind');
   checkU(header.flags ?? 0, 16, 'flags');
   checkU(header.ownerId, 32, 'ownerId');
   checkU(header.count, 32, 'count');
   checkU(payload.length, 32, 'payload length');
-  const out = new Uint8Array(BLOCK_HEADER_BYTES + payload.length);
+  const out = new Uint8Array(BLOCK_HEADER_BYTES);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, BLOCK_MAGIC, true);
   dv.setUint8(4, BLOCK_VERSION);
@@ -66,7 +78,6 @@ export function frameBlock(header: BlockHeaderInput, payload: Uint8Array): Uint8
   dv.setFloat64(16, header.tMinMs, true);
   dv.setFloat64(24, header.tMaxMs, true);
   dv.setUint32(32, payload.length, true);
-  out.set(payload, BLOCK_HEADER_BYTES);
   dv.setUint32(CRC_OFFSET, blockCrc(out.subarray(0, CRC_OFFSET), payload), true);
   return out;
 }

@@ -47,7 +47,15 @@ export async function writeFully(h: fsp.FileHandle, bytes: Uint8Array, position:
 }
 
 /** Synchronous twin of writeFully. */
-export function writeFullySync(fd: number, bytes: Uint8Array, position: number): void {
+export function writeFullySync(fd: number, bytes: Uint8Array | readonly Uint8Array[], position: number): void {
+  if (!(bytes instanceof Uint8Array)) {
+    // Parts written back to back (a block's header, then its payload in place: no joined copy).
+    for (const part of bytes) {
+      writeFullySync(fd, part, position);
+      position += part.length;
+    }
+    return;
+  }
   let done = 0;
   while (done < bytes.length) {
     const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);

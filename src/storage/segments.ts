@@ -223,7 +223,7 @@ export interface WriteAtOptions {
  * truncating: other workers may be writing other ranges of the same new file), then fdatasyncs.
  * A newly created file also gets its directory fsynced, so its name survives a power loss.
  */
-export function writeAt(absPath: string, offset: number, bytes: Uint8Array, opts: WriteAtOptions = {}): void {
+export function writeAt(absPath: string, offset: number, bytes: Uint8Array | readonly Uint8Array[], opts: WriteAtOptions = {}): void {
   const sync = opts.sync ?? true;
   const dir = path.dirname(absPath);
   let fd: number | undefined;
