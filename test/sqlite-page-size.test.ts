@@ -77,3 +77,29 @@ describe('openDatabase pageSizeBytes', () => {
     expect(logs.bytes).toBeLessThanOrEqual(def.bytes / 2);
   });
 });
+
+describe('openDatabase autoVacuum', () => {
+  const mode = (db: Db) => db.pragma('auto_vacuum', { simple: true }) as number;
+
+  it('makes a new file incremental (2) and leaves an existing one as it was made', () => {
+    const file = path.join(dir, 'av.db');
+    const db = track(openDatabase(file, { autoVacuum: true, pageSizeBytes: 1024 }));
+    expect(mode(db)).toBe(2);
+    expect(pageSize(db)).toBe(1024);
+    db.exec('CREATE TABLE t (x BLOB)');
+    const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+    for (let i = 0; i < 200; i++) insert.run(Buffer.alloc(2000, i));
+    db.exec('DELETE FROM t');
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    expect(free).toBeGreaterThan(100);
+    db.pragma('incremental_vacuum');
+    expect(db.pragma('freelist_count', { simple: true })).toBe(0);
+    db.close();
+
+    const plain = path.join(dir, 'plain.db');
+    const p = track(openDatabase(plain));
+    p.exec('CREATE TABLE t (x)');
+    p.close();
+    expect(mode(track(openDatabase(plain, { autoVacuum: true })))).toBe(0);
+  });
+});

@@ -8,8 +8,17 @@ export interface SqlitePageUsage {
   pageSizeBytes: number;
   pages: number;
   freePages: number;
-  /** Bytes (whole pages, overflow included) per table or index, biggest first; empty when dbstat is missing. */
+  /** Bytes (whole pages, overflow included) per table or index, biggest first, then `(pointer map)`; empty when dbstat is missing. */
   bytesByTable: Record<string, number>;
+}
+
+/**
+ * Pointer-map pages of an auto_vacuum database (dbstat does not list them): page 2, then one every
+ * usable/5 + 1 pages (each maps the next usable/5 pages).
+ */
+export function pointerMapPages(pages: number, pageSizeBytes: number, reservedBytes = 0): number {
+  const perMap = Math.floor((pageSizeBytes - reservedBytes) / 5);
+  return pages < 2 ? 0 : Math.floor((pages - 2) / (perMap + 1)) + 1;
 }
 
 export function sqlitePageUsage(file: string): SqlitePageUsage {
@@ -28,6 +37,9 @@ export function sqlitePageUsage(file: string): SqlitePageUsage {
       // An SQLite built without SQLITE_ENABLE_DBSTAT_VTAB: the page totals above still hold.
     }
     for (const r of rows) out.bytesByTable[r.name] = r.bytes;
+    if (rows.length > 0 && db.pragma('auto_vacuum', { simple: true }) !== 0) {
+      out.bytesByTable['(pointer map)'] = pointerMapPages(out.pages, out.pageSizeBytes) * out.pageSizeBytes;
+    }
     return out;
   } finally {
     db.close();

@@ -200,7 +200,7 @@ export class LogsEngine implements ReaderHost {
   static async open(o: LogsEngineOpenOptions): Promise<LogsEngine> {
     const opts = resolveOptions(o.options, o.retentionMaxBytes ?? 512 * 1024 * 1024);
     const root = path.resolve(o.root);
-    const db = openDatabase(path.join(root, 'index.db'), { pageSizeBytes: LOGS_INDEX_PAGE_BYTES });
+    const db = openDatabase(path.join(root, 'index.db'), { pageSizeBytes: LOGS_INDEX_PAGE_BYTES, autoVacuum: true });
     let wal: Wal | undefined;
     try {
       migrate(db, LOGS_MIGRATIONS);

@@ -20,6 +20,12 @@ export interface OpenDatabaseOptions {
    * an existing file keeps the size it was created with. Ignored read-only.
    */
   pageSizeBytes?: number;
+  /**
+   * For a new file: `auto_vacuum = INCREMENTAL`, so `PRAGMA incremental_vacuum` can give the pages of
+   * deleted rows back to the file system (it must be set before the first table exists; an existing
+   * file keeps its mode). Ignored read-only.
+   */
+  autoVacuum?: boolean;
 }
 
 /** Throws a RangeError unless `n` is a page size SQLite accepts. */
@@ -32,7 +38,7 @@ function checkPageSize(n: number): void {
 /**
  * Opens (creating the parent directories and the file unless readonly) with journal_mode=WAL,
  * synchronous=NORMAL (durable at checkpoints; our own WAL carries the acknowledged data),
- * foreign_keys=ON and a busy timeout (and, for a new file, `pageSizeBytes`).
+ * foreign_keys=ON and a busy timeout (and, for a new file, `pageSizeBytes` and `autoVacuum`).
  */
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Db {
   const readonly = opts.readonly ?? false;
@@ -53,7 +59,10 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Db {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     if (!readonly) {
       // Before the journal mode: switching a new file to WAL writes its first page.
-      if (opts.pageSizeBytes !== undefined && db.pragma('page_count', { simple: true }) === 0) db.pragma(`page_size = ${opts.pageSizeBytes}`);
+      if (db.pragma('page_count', { simple: true }) === 0) {
+        if (opts.pageSizeBytes !== undefined) db.pragma(`page_size = ${opts.pageSizeBytes}`);
+        if (opts.autoVacuum) db.pragma('auto_vacuum = INCREMENTAL');
+      }
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (String(mode).toLowerCase() !== 'wal') throw new Error(`journal_mode stayed '${mode}'`);
       db.pragma('synchronous = NORMAL');

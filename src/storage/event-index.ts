@@ -155,6 +155,8 @@ function toRow(r: RawRow): EventBlockRow {
 const NS_PER_MS = 1_000_000n;
 /** Rows newestEventsBoundaryNs looks at, at most (its events are in far fewer blocks normally). */
 const ROWS_PER_BOUNDARY_WALK = 4096;
+/** Free pages below which releaseFreePages() leaves them for reuse. */
+const FREE_PAGES_MIN = 64;
 const floorMs = (ns: bigint) => Number(ns >= 0n ? ns / NS_PER_MS : -((-ns + NS_PER_MS - 1n) / NS_PER_MS));
 const ceilMs = (ns: bigint) => -floorMs(-ns);
 
@@ -468,5 +470,22 @@ export class EventBlockIndex {
   /** Forgets segments rows with no block (after their files are deleted). */
   pruneSegments(files: readonly string[]): void {
     this.segments.prune(files);
+  }
+
+  /**
+   * Gives free pages back to the file system (`auto_vacuum = INCREMENTAL` databases; a no-op
+   * otherwise) once they are more than an eighth of the file and FREE_PAGES_MIN: retention and
+   * compaction delete rows (filters are the bulk), and without this the file never shrinks, so
+   * size retention would keep counting dead pages. Below the threshold they are left for the next
+   * inserts. At most `maxPages` per call (pages move, on this thread); the file shrinks at the next
+   * checkpoint. Returns the pages released.
+   */
+  releaseFreePages(maxPages = 4096): number {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const total = this.db.pragma('page_count', { simple: true }) as number;
+    if (free < FREE_PAGES_MIN || free * 8 < total || this.db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
+    const n = Math.min(free, maxPages);
+    this.db.pragma(`incremental_vacuum(${n})`);
+    return n;
   }
 }

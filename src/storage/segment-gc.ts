@@ -32,5 +32,6 @@ export async function deleteDeadSegments(d: SegmentGcDeps): Promise<{ files: num
     await done;
   }
   d.index.pruneSegments(deleted);
+  d.index.releaseFreePages();
   return { files: deleted.length, bytes };
 }
