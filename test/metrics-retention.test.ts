@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Timeless } from '../src/index.js';
 import { createPool, type Pool } from '../src/pool/pool.js';
 import { listFiles, T0, tempDir } from './metrics-helpers.js';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const DAY = 86_400_000;
@@ -37,6 +38,8 @@ describe('metrics retention', () => {
       expect(report.metrics.segmentFilesDeleted).toBeGreaterThanOrEqual(6);
 
       const after = seg();
+      // The row deletions were checkpointed back into index.db (from a pool worker) and its -wal cut.
+      expect(fs.statSync(path.join(t.dir, 'metrics', 'index.db-wal')).size).toBe(0);
       expect(after.filter((f) => /^(hourly\/)?segments\/2024-01-0[1-3]\//.test(f))).toEqual([]);
       expect(after.some((f) => f.startsWith('daily/segments/2024-01-01/'))).toBe(true);
 
