@@ -78,12 +78,21 @@ describe('metrics corrupt block', () => {
       await tl.close();
 
       tl = await open(1 << 30); // main-thread read path
+      // Known from index.db before any read finds it again; not logged a second time.
+      expect((await tl.metrics.stats()).corruptBlocks).toBe(1);
       await check(tl);
+      expect(logs.filter((m) => m.includes('corrupt block')).length).toBe(1);
       await tl.metrics.compactNow(); // finds it again during the merge: still untouched
       expect(blockBytes().equals(corrupted)).toBe(true);
       const db2 = new Database(path.join(t.dir, 'metrics', 'index.db'), { readonly: true });
       expect(db2.prepare('SELECT COUNT(*) FROM blocks WHERE id = ?').pluck().get(row.id)).toBe(1);
       db2.close();
+      // Retention deleting the block takes its corrupt record with it.
+      await tl.retention.runNow(T0 + 30 * 86_400_000);
+      expect((await tl.metrics.stats()).corruptBlocks).toBe(0);
+      await tl.close();
+      tl = await open(0);
+      expect((await tl.metrics.stats()).corruptBlocks).toBe(0);
       await tl.close();
     } finally {
       t.remove();

@@ -85,7 +85,7 @@ export class MetricsEngine {
   readonly sealer: Sealer;
   readonly pins = new FilePins();
   readonly maintenance = new Mutex();
-  /** Blocks found corrupt (id → what was reported); never rewritten, compaction skips their series. */
+  /** Blocks found corrupt (id → what was reported; kept in index.db's corrupt table); never rewritten, compaction skips their series. */
   readonly corrupt = new Map<number, SkippedBlock>();
   readonly heads: Array<Head | undefined> = [];
   /** Storage of every head (shared slabs, see heads.ts). */
@@ -172,6 +172,7 @@ export class MetricsEngine {
       const sealed = index.sealedSeqs();
       let maxSeq = index.maxSealedSeq();
       const engine = new MetricsEngine(root, opts, o.pool, db, catalog, index, allocator, wal, 0);
+      engine.loadCorrupt();
       let skippedUnknown = 0;
       for (const r of records) {
         for (const rec of decodeRecords(r.payload)) {
@@ -485,6 +486,13 @@ export class MetricsEngine {
     return computeStats(this);
   }
 
+  /** (Re)loads the blocks known corrupt from the index (at open, and after retention deleted rows). */
+  loadCorrupt(): void {
+    this.corrupt.clear();
+    const rows = this.db.prepare('SELECT block_id AS blockId, series_id AS seriesId, file, offset, reason FROM corrupt').all() as Array<SkippedBlock & { blockId: number }>;
+    for (const r of rows) this.corrupt.set(r.blockId, { seriesId: r.seriesId, file: r.file, offset: r.offset, reason: r.reason });
+  }
+
   /** Waits until no pool read is in flight (before deleting segment files). */
   async readsIdle(): Promise<void> {
     while (this.readsInFlight > 0) await new Promise((r) => setTimeout(r, 2));
@@ -493,6 +501,13 @@ export class MetricsEngine {
   reportCorrupt(s: SkippedBlock & { blockId: number }): void {
     if (this.corrupt.has(s.blockId)) return;
     this.corrupt.set(s.blockId, { seriesId: s.seriesId, file: s.file, offset: s.offset, reason: s.reason });
+    try {
+      this.db
+        .prepare('INSERT OR IGNORE INTO corrupt (block_id, series_id, file, offset, reason, found_ms) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(s.blockId, s.seriesId, s.file, s.offset, s.reason, Date.now());
+    } catch (err) {
+      this.reportBackground('recording a corrupt block', err);
+    }
     this.opts.log(
       `timeless metrics: corrupt block ${s.blockId} of series ${s.seriesId} at ${s.file}:${s.offset} skipped (${s.reason}); ` +
         'it is left in place; queries return the rest of the data',

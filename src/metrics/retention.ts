@@ -28,6 +28,7 @@ export async function runRetention(
       report.tiers.push({ tier: t.tier, maxAgeSec: t.maxAgeSec, blocksDeleted });
     }
   })();
+  e.loadCorrupt(); // corrupt rows of deleted blocks went with them
   const gc = await deleteDeadSegments(e);
   report.segmentFilesDeleted = gc.files;
   report.bytesFreed = gc.bytes;

@@ -65,4 +65,17 @@ export const METRICS_MIGRATIONS: string[] = [
   `
   ALTER TABLE blocks ADD COLUMN col INTEGER NOT NULL DEFAULT -1;
   `,
+  // Blocks found corrupt, so a restart still knows them (stats, compaction skipping their series,
+  // one log line per block ever). A row goes with its block (retention), by the trigger.
+  `
+  CREATE TABLE corrupt (
+    block_id INTEGER PRIMARY KEY,
+    series_id INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    found_ms INTEGER NOT NULL
+  );
+  CREATE TRIGGER corrupt_block_deleted AFTER DELETE ON blocks BEGIN DELETE FROM corrupt WHERE block_id = OLD.id; END;
+  `,
 ];
