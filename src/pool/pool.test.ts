@@ -9,21 +9,25 @@ import { Prng } from '../../bench/gen/prng.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createPool, defaultThreads, workerFile, type Pool } from './pool.js';
-import { currentThreadId } from './thread-priority.js';
+import { spawnSync } from 'node:child_process';
+import { currentThreadId, SCHED_IDLE } from './thread-priority.js';
 
-/** The nice value (field 19 of /proc/self/task/TID/stat) of every thread of this process. */
-function threadNiceValues(): number[] {
+/** Field `index` (counted after the command name: 16 = nice, 38 = policy) of every thread's /proc stat. */
+function threadStatField(index: number): number[] {
   const out: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[index]));
     } catch {
       // the thread ended between the listing and the read
     }
   }
   return out;
 }
+const threadNiceValues = () => threadStatField(16);
+const idleThreads = () => threadStatField(38).filter((p) => p === SCHED_IDLE).length;
+const hasChrt = process.platform === 'linux' && spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
 
 function series(points: number, seed: number) {
   const prng = new Prng(seed);
@@ -161,10 +165,22 @@ describe('worker pool', () => {
     await own.close();
   });
 
+  it.runIf(hasChrt)('background threads run under SCHED_IDLE by default, the others unchanged', async () => {
+    const before = idleThreads();
+    const own = createPool({ threads: 1, backgroundThreads: 1 });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (idleThreads() < before + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(idleThreads()).toBe(before + 1);
+    } finally {
+      await own.close();
+    }
+  });
+
   it.runIf(process.platform === 'linux')('background threads run at the configured nice value, the host threads unchanged', async () => {
     const niceBefore = threadNiceValues();
     expect(niceBefore.filter((n) => n === 13)).toEqual([]);
-    const own = createPool({ threads: 1, backgroundThreads: 2, backgroundNice: 13 });
+    const own = createPool({ threads: 1, backgroundThreads: 2, backgroundNice: 13, backgroundIdle: false });
     try {
       expect(own.activeThreads).toBe(3);
       // The threads renice themselves as they start: wait for both (no timing asserted).

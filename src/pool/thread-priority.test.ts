@@ -5,7 +5,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../codec/wasm.js';
 import { describe, expect, it } from 'vitest';
-import { currentThreadId, lowerThreadPriority } from './thread-priority.js';
+import { spawnSync } from 'node:child_process';
+import { currentThreadId, lowerThreadPriority, SCHED_IDLE, threadPolicy } from './thread-priority.js';
 
 describe('thread priority', () => {
   it('rejects nice values outside 1..19', () => {
@@ -36,5 +37,33 @@ describe('thread priority', () => {
     expect(reply.nice).toBe(11);
     expect(reply.again).toBe(11); // never raised back: that would need privileges
     expect(os.getPriority(mainTid!)).toBe(mainNice);
+  });
+
+  const hasChrt = process.platform === 'linux' && spawnSync('chrt', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.runIf(hasChrt)('moves only the calling thread to SCHED_IDLE', async () => {
+    const mainTid = currentThreadId()!;
+    const mainPolicy = threadPolicy(mainTid);
+    const built = pathToFileURL(path.join(packageRoot(), 'dist', 'src', 'pool', 'thread-priority.js')).href;
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(built)}).then((m) => {
+        const before = m.threadPolicy();
+        const ok = m.setThreadIdlePolicy();
+        parentPort.postMessage({ tid: m.currentThreadId(), before, ok });
+        parentPort.on('message', () => undefined); // stays alive until terminated
+      });`;
+    const w = new Worker(code, { eval: true });
+    try {
+      const reply = await new Promise<{ tid: number; before: number; ok: boolean }>((resolve, reject) => {
+        w.once('message', (m) => resolve(m as { tid: number; before: number; ok: boolean }));
+        w.once('error', reject);
+      });
+      expect(reply.before).toBe(0);
+      expect(reply.ok).toBe(true);
+      expect(threadPolicy(reply.tid)).toBe(SCHED_IDLE); // read from this thread while it runs
+      expect(threadPolicy(mainTid)).toBe(mainPolicy);
+    } finally {
+      await w.terminate();
+    }
   });
 });

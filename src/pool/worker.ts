@@ -13,11 +13,13 @@ import { sealLogBlock, sealRawLogBlock, transferablesOf } from '../logs/block-ta
 import { compactLogBlocks } from '../logs/compact-tasks.js';
 import { readLogBlocks } from '../logs/query/read-blocks.js';
 import { ownedView, type PoolTask, type PoolResponse, type SerializedError } from './messages.js';
-import { lowerThreadPriority } from './thread-priority.js';
+import { lowerThreadPriority, setThreadIdlePolicy } from './thread-priority.js';
 
-// A background thread (pool.ts) runs at a lower CPU priority for its whole life.
-const backgroundNice = (workerData as { backgroundNice?: number } | undefined)?.backgroundNice;
-if (backgroundNice !== undefined) lowerThreadPriority(backgroundNice);
+// A background thread (pool.ts) runs at a lower CPU priority for its whole life: nice first (the
+// fallback), then SCHED_IDLE when asked.
+const background = workerData as { backgroundNice?: number; backgroundIdle?: boolean } | undefined;
+if (background?.backgroundNice !== undefined) lowerThreadPriority(background.backgroundNice);
+if (background?.backgroundIdle) setThreadIdlePolicy();
 
 export default function runTask(task: PoolTask): unknown {
   try {
