@@ -6,22 +6,18 @@ import { crc32c } from '../codec/crc32c.js';
 import { compress, decompress } from '../codec/lz.js';
 import { decodeSeries, encodeSeries } from '../codec/series.js';
 import { Prng } from '../../bench/gen/prng.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { createPool, defaultThreads, workerFile, type Pool } from './pool.js';
 import { spawnSync } from 'node:child_process';
-import { currentThreadId, SCHED_IDLE } from './thread-priority.js';
+import { currentThreadId, SCHED_IDLE, threadStatFields } from './thread-priority.js';
 
-/** Field `index` (counted after the command name: 16 = nice, 38 = policy) of every thread's /proc stat. */
+/** Field `index` (threadStatFields: 16 = nice, 38 = policy) of every live thread of this process. */
 function threadStatField(index: number): number[] {
   const out: number[] = [];
   for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[index]));
-    } catch {
-      // the thread ended between the listing and the read
-    }
+    const fields = threadStatFields(tid); // undefined: the thread ended since the listing
+    if (fields) out.push(Number(fields[index]));
   }
   return out;
 }

@@ -35,15 +35,23 @@ export function lowerThreadPriority(nice: number): number | undefined {
   return os.getPriority(tid);
 }
 
-/** Scheduling policy of a thread of this process (0 = SCHED_OTHER, 5 = SCHED_IDLE), or undefined off Linux. */
-export function threadPolicy(tid = currentThreadId()): number | undefined {
-  if (tid === undefined) return undefined;
+/**
+ * The fields of /proc/self/task/TID/stat after the command name (so field n of proc(5) is index
+ * n - 3: 16 = nice, 38 = policy), or undefined when the thread is gone or off Linux.
+ */
+export function threadStatFields(tid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Scheduling policy of a thread of this process (0 = SCHED_OTHER, 5 = SCHED_IDLE), or undefined off Linux. */
+export function threadPolicy(tid = currentThreadId()): number | undefined {
+  const fields = tid === undefined ? undefined : threadStatFields(tid);
+  return fields === undefined ? undefined : Number(fields[38]);
 }
 
 /**
