@@ -146,6 +146,14 @@ describe('worker pool', () => {
     await own.close(); // idempotent
   });
 
+  it('close() right after the pool is made waits until every thread has loaded (Node 20 aborts on a worker terminated mid-load)', async () => {
+    const own = createPool({ threads: 2, backgroundThreads: 1 });
+    expect(own.startedThreads).toBeLessThan(3); // loading takes tens of ms
+    await own.close();
+    expect(own.startedThreads).toBe(3);
+    expect(own.activeThreads).toBe(0);
+  });
+
   it('rejects a nonsensical thread count', () => {
     expect(() => createPool({ threads: 0 })).toThrow(/positive integer/);
     expect(() => createPool({ backgroundThreads: -1 })).toThrow(/non-negative integer/);

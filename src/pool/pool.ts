@@ -61,6 +61,8 @@ export interface Pool {
   readonly backgroundThreads: number;
   /** Tasks waiting for a free worker (not counting the ones running). */
   readonly queueSize: number;
+  /** Threads that have finished loading the worker module since the pool was made (close() waits for all). */
+  readonly startedThreads: number;
   /** Worker threads currently alive (0 after close()). */
   readonly activeThreads: number;
   encodeSeries(tsMs: Float64Array, values: Float64Array, opts?: { values?: SeriesValueCodec }): Promise<Uint8Array>;
@@ -117,9 +119,11 @@ export function createPool(options: PoolOptions = {}): Pool {
   }
   // minThreads = maxThreads: the threads (and their wasm instances) live as long as the pool, so
   // no task pays a cold wasm start. idleTimeout only matters if that ever changes.
-  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, taskQueue: new LaneTaskQueue() });
+  // `started` counts the threads that finished loading the worker module (worker.ts, last line).
+  const started = new Int32Array(new SharedArrayBuffer(4));
+  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, taskQueue: new LaneTaskQueue(), workerData: { started } });
   const background = backgroundThreads > 0
-    ? new Piscina({ filename, minThreads: backgroundThreads, maxThreads: backgroundThreads, idleTimeout: 60_000, workerData: { backgroundNice, backgroundIdle: options.backgroundIdle ?? true } })
+    ? new Piscina({ filename, minThreads: backgroundThreads, maxThreads: backgroundThreads, idleTimeout: 60_000, workerData: { backgroundNice, backgroundIdle: options.backgroundIdle ?? true, started } })
     : undefined;
   let closed = false;
 
@@ -145,6 +149,9 @@ export function createPool(options: PoolOptions = {}): Pool {
     backgroundThreads,
     get queueSize() {
       return piscina.queueSize + (background?.queueSize ?? 0);
+    },
+    get startedThreads() {
+      return Atomics.load(started, 0);
     },
     get activeThreads() {
       return piscina.threads.length + (background?.threads.length ?? 0);
@@ -218,10 +225,23 @@ export function createPool(options: PoolOptions = {}): Pool {
     async close() {
       if (closed) return;
       closed = true;
+      await allStarted(started, threads + backgroundThreads);
       await Promise.all([piscina.destroy(), background?.destroy()]);
     },
   };
 }
+
+/**
+ * Waits (at most STARTUP_WAIT_MS) until `n` threads finished loading the worker module. Node 20
+ * loads it through require(esm), and terminating a thread in the middle of that aborts the whole
+ * process (V8 "Module::IsGraphAsync must be used on an instantiated module"): seen when a pool was
+ * closed right after it was made, its background thread still loading.
+ */
+async function allStarted(started: Int32Array, n: number): Promise<void> {
+  const deadline = Date.now() + STARTUP_WAIT_MS;
+  while (Atomics.load(started, 0) < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+const STARTUP_WAIT_MS = 10_000;
 
 function rebuildError(error: SerializedError): Error {
   if (error.kind === 'codec') {

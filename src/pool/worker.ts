@@ -17,7 +17,7 @@ import { lowerThreadPriority, setThreadIdlePolicy } from './thread-priority.js';
 
 // A background thread (pool.ts) runs at a lower CPU priority for its whole life: nice first (the
 // fallback), then SCHED_IDLE when asked.
-const background = workerData as { backgroundNice?: number; backgroundIdle?: boolean } | undefined;
+const background = workerData as { backgroundNice?: number; backgroundIdle?: boolean; started?: Int32Array } | undefined;
 if (background?.backgroundNice !== undefined) lowerThreadPriority(background.backgroundNice);
 if (background?.backgroundIdle) setThreadIdlePolicy();
 
@@ -116,3 +116,10 @@ function plainDetails(details: Record<string, unknown>): Record<string, unknown>
   }
   return out;
 }
+
+// This thread has loaded once the require(esm) evaluating this module has returned (its facade
+// step runs after the evaluation): a microtask queued now runs right after that. pool.ts close()
+// waits for it, since Node 20 aborts the process when a worker is terminated inside require(esm).
+// (Not a macrotask: an idle Piscina worker blocks in Atomics.wait, so none would run.)
+const started = background?.started;
+if (started) queueMicrotask(() => Atomics.add(started, 0, 1));
