@@ -84,3 +84,12 @@ export function ownedView<T extends Uint8Array | Float64Array>(view: T): T {
   // Not view.slice(): on a Node Buffer, slice() returns another view of the same memory.
   return (view instanceof Float64Array ? new Float64Array(view) : new Uint8Array(view)) as T;
 }
+
+/** Piscina `workerData` of every pool thread (pool.ts makes it, worker.ts reads it). */
+export interface WorkerThreadData {
+  /** Counts threads that finished loading the worker module (close() waits for all). */
+  started: Int32Array;
+  /** Background threads only: nice value, then SCHED_IDLE when set. */
+  backgroundNice?: number;
+  backgroundIdle?: boolean;
+}

@@ -29,6 +29,7 @@ import type {
   PoolTaskType,
   SeriesValueCodec,
   SerializedError,
+  WorkerThreadData,
 } from './messages.js';
 import { ownedView } from './messages.js';
 import { BACKGROUND_TASKS, LaneTaskQueue, markBackground } from './task-queue.js';
@@ -121,9 +122,11 @@ export function createPool(options: PoolOptions = {}): Pool {
   // no task pays a cold wasm start. idleTimeout only matters if that ever changes.
   // `started` counts the threads that finished loading the worker module (worker.ts, last line).
   const started = new Int32Array(new SharedArrayBuffer(4));
-  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, taskQueue: new LaneTaskQueue(), workerData: { started } });
+  const foregroundData: WorkerThreadData = { started };
+  const backgroundData: WorkerThreadData = { started, backgroundNice, backgroundIdle: options.backgroundIdle ?? true };
+  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, taskQueue: new LaneTaskQueue(), workerData: foregroundData });
   const background = backgroundThreads > 0
-    ? new Piscina({ filename, minThreads: backgroundThreads, maxThreads: backgroundThreads, idleTimeout: 60_000, workerData: { backgroundNice, backgroundIdle: options.backgroundIdle ?? true, started } })
+    ? new Piscina({ filename, minThreads: backgroundThreads, maxThreads: backgroundThreads, idleTimeout: 60_000, workerData: backgroundData })
     : undefined;
   let closed = false;
 

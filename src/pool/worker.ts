@@ -12,14 +12,14 @@ import { checkpointIndex } from '../storage/sqlite-durability.js';
 import { sealLogBlock, sealRawLogBlock, transferablesOf } from '../logs/block-tasks.js';
 import { compactLogBlocks } from '../logs/compact-tasks.js';
 import { readLogBlocks } from '../logs/query/read-blocks.js';
-import { ownedView, type PoolTask, type PoolResponse, type SerializedError } from './messages.js';
+import { ownedView, type PoolTask, type PoolResponse, type SerializedError, type WorkerThreadData } from './messages.js';
 import { lowerThreadPriority, setThreadIdlePolicy } from './thread-priority.js';
 
 // A background thread (pool.ts) runs at a lower CPU priority for its whole life: nice first (the
 // fallback), then SCHED_IDLE when asked.
-const background = workerData as { backgroundNice?: number; backgroundIdle?: boolean; started?: Int32Array } | undefined;
-if (background?.backgroundNice !== undefined) lowerThreadPriority(background.backgroundNice);
-if (background?.backgroundIdle) setThreadIdlePolicy();
+const threadData = workerData as WorkerThreadData | undefined;
+if (threadData?.backgroundNice !== undefined) lowerThreadPriority(threadData.backgroundNice);
+if (threadData?.backgroundIdle) setThreadIdlePolicy();
 
 export default function runTask(task: PoolTask): unknown {
   try {
@@ -121,5 +121,5 @@ function plainDetails(details: Record<string, unknown>): Record<string, unknown>
 // step runs after the evaluation): a microtask queued now runs right after that. pool.ts close()
 // waits for it, since Node 20 aborts the process when a worker is terminated inside require(esm).
 // (Not a macrotask: an idle Piscina worker blocks in Atomics.wait, so none would run.)
-const started = background?.started;
+const started = threadData?.started;
 if (started) queueMicrotask(() => Atomics.add(started, 0, 1));
