@@ -7,8 +7,8 @@
 //   members dropped, -0 stored as 0; NaN/Infinity, bigint, functions, cycles rejected;
 // - traceId/spanId: hex, lowercased; an all-zero id (OTel's "invalid") is no id;
 // - resource: merged over the engine's default; entries without their own share the default object.
-import { isHex } from './codec/hex.js';
-import { checkAttributeObject, checkAttributeValue, MAX_ATTR_DEPTH } from './codec/record-attrs.js';
+import { isHex } from '../codec/columns/hex.js';
+import { checkAttributeObject, checkAttributeValue, MAX_ATTR_DEPTH } from '../codec/columns/record-attrs.js';
 import { LogsError } from './errors.js';
 import { parseLevel } from './levels.js';
 import type { AttrValue, Attributes, LogEntry, LogInput, LogLevel, Resource } from './types.js';

@@ -6,9 +6,10 @@
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
-/** JSON-like attribute values (OTel AnyValue without bytes). */
-export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
-export type Attributes = Record<string, AttrValue>;
+import type { AttrValue, Attributes } from '../codec/columns/attr-types.js';
+
+/** JSON-like attribute values (OTel AnyValue without bytes), shared with the spans' codecs. */
+export type { AttrValue, Attributes };
 /** Resource attributes: flat scalars (service.name, host.name, service.version, ...). */
 export type Resource = Record<string, string | number | boolean>;
 

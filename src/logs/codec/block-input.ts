@@ -7,9 +7,9 @@ import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import type { Attributes, LogEntry, Resource } from '../types.js';
 import { FLAG_ATTR_BINARY, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES, RECORD_FLAGS } from './entry-record.js';
-import { sameByteRange } from './bytes.js';
-import { bufferView, hexInto, utf8Slice } from './hex.js';
-import { readRecordAttributes } from './record-attrs.js';
+import { sameByteRange } from '../../codec/columns/bytes.js';
+import { bufferView, hexInto, utf8Slice } from '../../codec/columns/hex.js';
+import { readRecordAttributes } from '../../codec/columns/record-attrs.js';
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;

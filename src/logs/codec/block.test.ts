@@ -5,9 +5,9 @@ import { compress } from '../../codec/lz.js';
 import { firstEntryMismatch, jsonCanonical, randomEntry } from '../../../test/logs-random-entries.js';
 import type { LogEntry } from '../types.js';
 import { decodeLogBlock, encodeLogBlock, encodeLogBlockFromRecords, jsonFormRecordBytes, LOG_BLOCK_FORMAT, LOG_BLOCK_FORMAT_SINGLE_FRAME, logBlockBody, openLogBlock } from './block.js';
-import { PART_LZ } from './block-parts.js';
+import { PART_LZ } from '../../codec/columns/block-parts.js';
 import { decodeEntryRecords, encodeEntryRecord, EntryRecordWriter } from './entry-record.js';
-import { ByteReader } from './bytes.js';
+import { ByteReader } from '../../codec/columns/bytes.js';
 import { generateNodeLogs } from '../../../bench/gen/nodelogs.js';
 import { parseLevel } from '../levels.js';
 

@@ -8,17 +8,17 @@
 import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import { compress, decompress, type LzLevel } from '../../codec/lz.js';
-import { BodyCuts, unpackParts } from './block-parts.js';
+import { BodyCuts, unpackParts } from '../../codec/columns/block-parts.js';
 import { levelOfSeverity } from '../levels.js';
 import { LOG_LEVELS, type Attributes, type LogEntry, type LogLevel, type Resource } from '../types.js';
-import { AttrColumnsDecoder, AttrColumnsEncoder } from './attr-columns.js';
-import { ByteReader, ByteWriter, corrupt, truncated, unzigzag, varintSize, zigzag } from './bytes.js';
+import { AttrColumnsDecoder, AttrColumnsEncoder } from '../../codec/columns/attr-columns.js';
+import { ByteReader, ByteWriter, corrupt, truncated, unzigzag, varintSize, zigzag } from '../../codec/columns/bytes.js';
 import { FilterBuilder } from './filters.js';
 import { inputFromEntries, inputFromRecords, tsOf, type BlockInput, ResourceSet } from './block-input.js';
-import { bufferView, HEX_SLOTS, hexSlice } from './hex.js';
-import { readSignatures, SignatureEncoder } from './signature.js';
-import { rawLayoutBytes, RawStringColumnsEncoder, PositionSink, StringColumnsDecoder, StringColumnsEncoder } from './string-columns.js';
-import { scan, VarSink } from './templates.js';
+import { bufferView, HEX_SLOTS, hexSlice } from '../../codec/columns/hex.js';
+import { readSignatures, SignatureEncoder } from '../../codec/columns/signature.js';
+import { rawLayoutBytes, RawStringColumnsEncoder, PositionSink, StringColumnsDecoder, StringColumnsEncoder } from '../../codec/columns/string-columns.js';
+import { scan, VarSink } from '../../codec/columns/templates.js';
 
 /** Payload format: 2 = the body in separately compressed parts (block-parts.ts). */
 export const LOG_BLOCK_FORMAT = 2;

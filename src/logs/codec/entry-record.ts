@@ -27,9 +27,9 @@ import { CodecError } from '../../codec/errors.js';
 import { levelOfSeverity } from '../levels.js';
 import { LOG_LEVELS, type LogLevel } from '../types.js';
 import type { Attributes, LogEntry, Resource } from '../types.js';
-import { sameByteRange, varintSize32, writeVarint32At } from './bytes.js';
-import { bufferView, hexInto, hexOf, utf8Slice, utf8Write } from './hex.js';
-import { readRecordAttributes, writeRecordAttributes, type ByteSink } from './record-attrs.js';
+import { sameByteRange, varintSize32, writeVarint32At } from '../../codec/columns/bytes.js';
+import { bufferView, hexInto, hexOf, utf8Slice, utf8Write } from '../../codec/columns/hex.js';
+import { readRecordAttributes, writeRecordAttributes, type ByteSink } from '../../codec/columns/record-attrs.js';
 
 export const FLAG_TRACE_ID = 1;
 export const FLAG_SPAN_ID = 2;

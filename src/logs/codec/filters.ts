@@ -12,7 +12,7 @@
 // several; trace ids 7: ~3.5%), at most MAX_FILTER_BYTES in all. Distinct items, not entries, drive
 // the size: log text reuses few trigrams, while trace ids are mostly distinct.
 import type { LogEntry } from '../types.js';
-import { hexInto } from './hex.js';
+import { hexInto } from '../../codec/columns/hex.js';
 
 const VERSION = 1;
 const TRIGRAM_BITS = 8;

@@ -7,8 +7,8 @@
 import type { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import { FLAG_ATTR_BINARY, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES } from './entry-record.js';
-import { RecordKeyScanner } from './record-attrs.js';
-import { bufferView, utf8Slice } from './hex.js';
+import { RecordKeyScanner } from '../../codec/columns/record-attrs.js';
+import { bufferView, utf8Slice } from '../../codec/columns/hex.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

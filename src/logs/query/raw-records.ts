@@ -6,7 +6,7 @@
 import type { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import { decodeEntryRecords, FLAG_RESOURCE_PREV, FLAG_SPAN_ID, FLAG_TRACE_ID, RECORD_FIXED_BYTES, RECORD_FLAGS } from '../codec/entry-record.js';
-import { bufferView, utf8Slice } from '../codec/hex.js';
+import { bufferView, utf8Slice } from '../../codec/columns/hex.js';
 import type { LogEntry } from '../types.js';
 
 /** Where each record of a RAW payload is, and its fixed fields (parallel arrays, seq order). */

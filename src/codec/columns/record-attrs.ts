@@ -18,8 +18,8 @@
 // numbers, bigint, functions, symbols, class instances below the top level and cycles are refused
 // (checkAttributeValue, shared with normalize.ts so both paths refuse the same inputs).
 import { Buffer } from 'node:buffer';
-import { CodecError } from '../../codec/errors.js';
-import type { AttrValue, Attributes } from '../types.js';
+import { CodecError } from '../errors.js';
+import type { AttrValue, Attributes } from './attr-types.js';
 import { varintSize32, writeVarint32At } from './bytes.js';
 import { utf8Slice, utf8Write } from './hex.js';
 

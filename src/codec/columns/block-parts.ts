@@ -9,8 +9,8 @@
 //   payload = u8 format (2) | varint nParts | varint nMessageParts | nParts × part
 //   part    = u8 kind (0 stored, 1 lz frame) | varint byteLength | bytes
 import { Buffer } from 'node:buffer';
-import { CodecError } from '../../codec/errors.js';
-import { compress, decompress, LZ_MAX_OUTPUT_BYTES, type LzLevel } from '../../codec/lz.js';
+import { CodecError } from '../errors.js';
+import { compress, decompress, LZ_MAX_OUTPUT_BYTES, type LzLevel } from '../lz.js';
 import { ByteReader, ByteWriter, corrupt, truncated } from './bytes.js';
 import { bufferView } from './hex.js';
 

@@ -12,8 +12,8 @@
 // numbers are null, -0 is 0, undefined/function/symbol values drop their key, toJSON is honoured.
 // Keys are stored as JSON string literals (a lone surrogate survives, as in JSON).
 import { Buffer } from 'node:buffer';
-import { CodecError } from '../../codec/errors.js';
-import type { AttrValue, Attributes } from '../types.js';
+import { CodecError } from '../errors.js';
+import type { AttrValue, Attributes } from './attr-types.js';
 import type { BodyCuts } from './block-parts.js';
 import { ByteReader, ByteWriter, corrupt, unzigzag, zigzag } from './bytes.js';
 import type { SignatureEncoder } from './signature.js';

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../bench/gen/prng.js';
-import { CodecError } from '../../codec/errors.js';
+import { CodecError } from '../errors.js';
 import { nastyMessage } from '../../../test/logs-random-entries.js';
 import { ATTR_FORM_JSON, readRecordAttributes, RecordKeyScanner, writeRecordAttributes, type ByteSink } from './record-attrs.js';
 

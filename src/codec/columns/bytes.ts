@@ -3,7 +3,7 @@
 // signed integers with |v| < 2^52 onto them. Every read past the end is a typed TRUNCATED and every
 // impossible value a CORRUPT: a hostile block can never surface a RangeError or loop unbounded.
 import { Buffer } from 'node:buffer';
-import { CodecError } from '../../codec/errors.js';
+import { CodecError } from '../errors.js';
 import { utf8Slice, utf8Write } from './hex.js';
 
 export function zigzag(v: number): number {
