@@ -1,52 +1,10 @@
-// Backup of logs/ while writes go on: VACUUM INTO gives a consistent index snapshot; in the same tick
-// we note how far each segment file is referenced by it and how much of each WAL file is durable,
-// then the pool copies exactly those prefixes. Segment files are append-only, and the maintenance
-// mutex (held by the caller) keeps compaction, retention and WAL drops from deleting anything
-// meanwhile, so the copy matches the snapshot. The result opens as a data directory: replay skips
-// WAL entries the snapshot's blocks already hold (seq <= its sealed_seq).
-import fs from 'node:fs';
-import path from 'node:path';
-import { backupTo } from '../sqlite/open.js';
+// Logs backup: storage/event-backup.ts into <targetDir>/logs (consistent index snapshot + the
+// segment and WAL prefixes it refers to, copied in the pool while writes go on).
+import { runEventBackup, type EventBackupReport } from '../storage/event-backup.js';
 import type { LogsEngine } from './engine.js';
 
-export interface LogsBackupReport {
-  path: string;
-  files: number;
-  bytes: number;
-}
+export type LogsBackupReport = EventBackupReport;
 
-interface Copy {
-  from: string;
-  to: string;
-  bytes: number;
-}
-
-export async function runLogBackup(e: LogsEngine, targetDir: string): Promise<LogsBackupReport> {
-  await e.syncWal();
-  const dest = path.resolve(targetDir, 'logs');
-  const indexFile = path.join(dest, 'index.db');
-  backupTo(e.db, indexFile);
-  // Same tick as the snapshot: nothing can commit in between.
-  const ends = e.index.segmentEnds();
-  const walFiles = e.wal.files();
-  const copies: Copy[] = [];
-  const pinned: string[] = [];
-  for (const [file, end] of ends) {
-    copies.push({ from: path.join(e.root, file), to: path.join(dest, file), bytes: end });
-    pinned.push(file);
-  }
-  for (const w of walFiles) copies.push({ from: w.path, to: path.join(dest, 'wal', path.basename(w.path)), bytes: w.bytes });
-  for (const f of pinned) e.pins.pin(f);
-  let bytes = 0;
-  try {
-    const parts = Math.max(1, Math.min(copies.length, e.pool.threads));
-    const slices: Copy[][] = Array.from({ length: parts }, () => []);
-    copies.forEach((c, i) => slices[i % parts].push(c));
-    const copied = await Promise.all(slices.filter((s) => s.length > 0).map((s) => e.pool.copyFiles(s)));
-    for (const n of copied) bytes += n;
-  } finally {
-    for (const f of pinned) e.pins.unpin(f);
-  }
-  bytes += fs.statSync(indexFile).size;
-  return { path: path.resolve(targetDir), files: copies.length + 1, bytes };
+export function runLogBackup(e: LogsEngine, targetDir: string): Promise<LogsBackupReport> {
+  return runEventBackup(e, targetDir, 'logs');
 }
