@@ -14,7 +14,7 @@ import { FilePins, Mutex } from '../storage/mutex.js';
 import { ReadGate } from '../storage/read-gate.js';
 import type { SegmentGcDeps } from '../storage/segment-gc.js';
 import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
-import { syncSqliteWal } from '../storage/sqlite-durability.js';
+import { EventWalKeeper } from '../storage/event-wal.js';
 import { Wal } from '../storage/wal.js';
 import { CodecError } from '../codec/errors.js';
 import { decodeEntryRecords, EntryRecordWriter } from './codec/entry-record.js';
@@ -83,10 +83,6 @@ const BATCH_SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
 const WAL_HANDOFF_BYTES = 256 * 1024;
 /** Unsynced WAL bytes past which a background sync starts. */
 const BACKGROUND_SYNC_BYTES = 8 * 1024 * 1024;
-/** The WAL moves to a new file after this many bytes, so sealed files can be dropped. */
-const WAL_ROTATE_BYTES = 16 * 1024 * 1024;
-/** Minimum time between two PASSIVE checkpoints of index.db (each commit dirties ~10 pages). */
-const INDEX_CHECKPOINT_MS = 250;
 /** index.db-wal is cut back to this after a complete checkpoint. */
 const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
 
@@ -152,12 +148,7 @@ export class LogsEngine implements ReaderHost {
   private batchScratch = new EntryRecordWriter();
   private nextSeq: number;
   private sealedSeq: number;
-  /** WAL files < walSeq hold only entries with seq <= coverSeq: droppable once sealed_seq reaches it. */
-  private walMarks: Array<{ walSeq: number; coverSeq: number }> = [];
-  private walBytesSinceRotate = 0;
-  private rotating = false;
-  private indexCheckpoint: Promise<void> | null = null;
-  private lastIndexCheckpointMs = 0;
+  private readonly walKeeper: EventWalKeeper;
   private readonly corruptSeen = new Set<string>();
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -194,6 +185,18 @@ export class LogsEngine implements ReaderHost {
       format: opts.sealFormat,
       onCommit: () => this.afterCommit(),
       onError: (err) => this.reportBackground('sealing', err),
+    });
+    this.walKeeper = new EventWalKeeper({
+      wal,
+      pool,
+      dbFile: this.dbFile,
+      maintenance: this.maintenance,
+      isClosed: () => this.closed,
+      sealedSeq: () => this.sealedSeq,
+      nextSeq: () => this.nextSeq,
+      hotEmpty: () => this.hot.entries === 0,
+      handoff: () => this.handoff(),
+      reportBackground: (what, err) => this.reportBackground(what, err),
     });
   }
 
@@ -250,8 +253,7 @@ export class LogsEngine implements ReaderHost {
     }
     this.cutReplayed();
     this.nextSeq = maxSeq + 1;
-    // Every replayed record sits in a file before the one new appends go to.
-    if (this.wal.files().some((f) => f.seq < this.wal.seq)) this.walMarks.push({ walSeq: this.wal.seq, coverSeq: maxSeq });
+    this.walKeeper.replayed(maxSeq);
     if (skippedRecords > 0) this.opts.log(`timeless logs: ${skippedRecords} WAL records could not be decoded`);
   }
 
@@ -332,7 +334,7 @@ export class LogsEngine implements ReaderHost {
     const bytes = this.hot.takeUnlogged();
     if (bytes === undefined) return;
     this.wal.append(bytes);
-    this.walBytesSinceRotate += bytes.length;
+    this.walKeeper.appended(bytes.length);
     if (this.wal.pendingBytes > BACKGROUND_SYNC_BYTES) this.wal.sync().catch((err) => this.reportBackground('WAL sync', err));
   }
 
@@ -388,9 +390,7 @@ export class LogsEngine implements ReaderHost {
 
   private afterCommit(): void {
     this.sealedSeq = this.index.sealedSeq();
-    this.maybeRotateWal();
-    this.dropCoveredWal();
-    this.requestIndexCheckpoint();
+    this.walKeeper.committed();
     this.requestCompaction();
   }
 
@@ -420,59 +420,6 @@ export class LogsEngine implements ReaderHost {
         });
     }, COMPACT_AFTER_SEAL_MS);
     this.compactTimer.unref();
-  }
-
-  /** Starts a new WAL file once enough was written (or all is sealed), so the old ones can go. */
-  private maybeRotateWal(): void {
-    if (this.rotating || this.closed) return;
-    const idle = this.hot.entries === 0 && this.walBytesSinceRotate > 0;
-    if (!idle && this.walBytesSinceRotate < WAL_ROTATE_BYTES) return;
-    this.rotating = true;
-    this.walBytesSinceRotate = 0;
-    this.handoff();
-    this.wal
-      .rotate()
-      .then((walSeq) => {
-        // Every record in files < walSeq was handed off before now: its seq is < nextSeq.
-        this.walMarks.push({ walSeq, coverSeq: this.nextSeq - 1 });
-        this.dropCoveredWal();
-      })
-      .catch((err) => this.reportBackground('WAL rotation', err))
-      .finally(() => {
-        this.rotating = false;
-      });
-  }
-
-  /** Drops the WAL files whose entries are all in committed blocks (after those commits are durable). */
-  private dropCoveredWal(): void {
-    let upTo: number | undefined;
-    while (this.walMarks.length > 0 && this.walMarks[0].coverSeq <= this.sealedSeq) upTo = this.walMarks.shift()!.walSeq;
-    if (upTo === undefined || this.closed) return;
-    const walSeq = upTo;
-    // In the maintenance mutex: a backup copying WAL files never sees one vanish.
-    this.maintenance
-      .run(async () => {
-        if (this.closed) return;
-        await syncSqliteWal(this.dbFile);
-        await this.wal.dropBefore(walSeq);
-      })
-      .catch((err) => this.reportBackground('WAL drop', err));
-  }
-
-  /** Keeps index.db's WAL short: a PASSIVE checkpoint in the pool, one at a time, at most once a second. */
-  private requestIndexCheckpoint(): void {
-    const now = Date.now();
-    if (this.indexCheckpoint || this.closed || now - this.lastIndexCheckpointMs < INDEX_CHECKPOINT_MS) return;
-    this.lastIndexCheckpointMs = now;
-    this.indexCheckpoint = this.pool
-      .checkpointIndex(this.dbFile)
-      .then(
-        () => undefined,
-        (err) => this.reportBackground('index checkpoint', err),
-      )
-      .finally(() => {
-        this.indexCheckpoint = null;
-      });
   }
 
   // ------------------------------------------------------------------ reads
@@ -538,29 +485,9 @@ export class LogsEngine implements ReaderHost {
     await this.sealNow();
     return this.maintenance.run(async () => {
       const report = await runLogCompaction(this);
-      if (!this.closed) await this.settleAtRest();
+      if (!this.closed) await this.walKeeper.settleAtRest();
       return report;
     });
-  }
-
-  /** Caller holds the maintenance mutex. Drops the sealed WAL and truncates index.db-wal. */
-  private async settleAtRest(): Promise<void> {
-    this.handoff();
-    const walSeq = await this.wal.rotate();
-    this.walBytesSinceRotate = 0;
-    // Taken once rotated, as maybeRotateWal does: a write() + flush() while the rotation waited
-    // its turn may have put records with seq < nextSeq into the old file.
-    const coverSeq = this.nextSeq - 1;
-    if (this.sealedSeq >= coverSeq) {
-      await syncSqliteWal(this.dbFile);
-      await this.wal.dropBefore(walSeq);
-      while (this.walMarks.length > 0 && this.walMarks[0].walSeq <= walSeq) this.walMarks.shift();
-    } else {
-      this.walMarks.push({ walSeq, coverSeq });
-    }
-    // One checkpoint at a time (a PASSIVE one may be running from the last commit).
-    await this.indexCheckpoint;
-    await this.pool.checkpointIndex(this.dbFile, 'TRUNCATE');
   }
 
   async runRetention(r: ResolvedLogsRetention, nowMs = Date.now()): Promise<LogsRetentionReport> {
@@ -666,12 +593,7 @@ export class LogsEngine implements ReaderHost {
       }
       try {
         await this.sealer.drain();
-        await this.maintenance.run(async () => {
-          if (this.hot.entries > 0) return;
-          const walSeq = await this.wal.rotate();
-          await syncSqliteWal(this.dbFile);
-          await this.wal.dropBefore(walSeq);
-        });
+        await this.maintenance.run(() => this.walKeeper.dropAllSealed());
       } catch (e) {
         this.reportBackground('sealing at close (the WAL keeps the entries)', e);
       }
@@ -679,7 +601,7 @@ export class LogsEngine implements ReaderHost {
       await this.maintenance.run(async () => undefined);
       await this.sealer.idle();
       await this.gate.idle();
-      await this.indexCheckpoint;
+      await this.walKeeper.idle();
       await this.wal.close().catch(() => undefined);
       this.db.close();
       if (err) throw err;
