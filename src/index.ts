@@ -18,3 +18,18 @@ export type {
 export { LOG_LEVELS } from './logs/types.js';
 export type { LogsEngineOptions } from './logs/engine.js';
 export type { LogCompactionReport } from './logs/compaction.js';
+export type { TimelessTraces } from './store.js';
+export { TracesError } from './traces/errors.js';
+export type { TracesErrorCode } from './traces/errors.js';
+export type {
+  Span, SpanInput, SpanKind, StatusCode, SpanStatus, SpanEvent, SpanLink, SpanEventInput, SpanLinkInput, SpanResource,
+  InstrumentationScope, TraceQuery, TraceQueryResult, TraceResult, SpanNode, TracesOptions, TracesStats,
+  TracesRetentionOptions, TracesRetentionReport, SkippedBlock as TraceSkippedBlock,
+} from './traces/types.js';
+export { SPAN_KINDS, STATUS_CODES } from './traces/types.js';
+export type { TracesEngineOptions } from './traces/engine.js';
+export type { SpanCompactionReport } from './traces/compaction.js';
+export type { SpanFilter } from './traces/tail.js';
+export type { OperationRow } from './traces/operations.js';
+export { TimelessSpanExporter } from './traces/exporter.js';
+export type { SpanSink } from './traces/exporter.js';

@@ -17,16 +17,27 @@ import type { LogCompactionReport } from './logs/compaction.js';
 import type {
   LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsRetentionOptions, LogsRetentionReport, LogsStats,
 } from './logs/types.js';
+import { TracesEngine, type TracesEngineOptions } from './traces/engine.js';
+import { TimelessSpanExporter } from './traces/exporter.js';
+import type { SpanCompactionReport } from './traces/compaction.js';
+import type { SpanFilter } from './traces/tail.js';
+import type { OperationRow } from './traces/operations.js';
+import type { Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesRetentionOptions, TracesRetentionReport, TracesStats } from './traces/types.js';
+
+/** Default retention of the spans store (issue #5): 7 days, 512 MiB. */
+export const DEFAULT_TRACES_RETENTION = { maxAgeSec: 7 * 86_400, maxBytes: 512 * 1024 * 1024 } as const;
 
 /** Retention of every signal: the metrics tiers at the top level, logs under `logs`. */
 export interface StoreRetentionOptions extends RetentionOptions {
   logs?: LogsRetentionOptions;
+  traces?: TracesRetentionOptions;
 }
 
 export interface TimelessOptions {
   dataDir: string;
   metrics?: MetricsOptions;
   logs?: LogsEngineOptions;
+  traces?: TracesEngineOptions;
   retention?: StoreRetentionOptions;
   /** Pool options (the store creates and owns the pool) or a pool to share (the caller closes it). */
   pool?: PoolOptions | Pool;
@@ -71,14 +82,38 @@ export interface TimelessLogs {
   sealNow(): Promise<void>;
 }
 
+export interface TimelessTraces {
+  /** Stores one span or an array of them: synchronous, typed TracesError on bad input (nothing stored then); durable after flush(). */
+  write(spans: SpanInput | SpanInput[]): void;
+  /** Resolves after the WAL is fdatasynced (every span written before is durable). */
+  flush(): Promise<void>;
+  /** An OpenTelemetry JS SpanExporter writing into this store (durable before it reports success). */
+  exporter(opts?: { durable?: boolean }): TimelessSpanExporter;
+  /** Spans matching the query, newest start first, with a cursor when more may follow. */
+  query(q?: TraceQuery): Promise<TraceQueryResult>;
+  /** Every stored span of a trace in start order, and the span tree. */
+  trace(traceId: string): Promise<TraceResult>;
+  /** Service names seen (resource service.name), sorted. */
+  services(): string[];
+  /** (service, span name, kind) seen, sorted; one service's when given. */
+  operations(service?: string): OperationRow[];
+  /** Live tail; returns the unsubscribe function. */
+  subscribe(filter: SpanFilter, onSpan: (span: Span) => void): () => void;
+  stats(): Promise<TracesStats>;
+  compactNow(): Promise<SpanCompactionReport>;
+  /** Seals the hot tail into blocks now (normally every sealIntervalMs). */
+  sealNow(): Promise<void>;
+}
+
 export interface TimelessRetention {
   /** Runs retention now (nowMs for tests: ages are measured from it). */
-  runNow(nowMs?: number): Promise<{ metrics: RetentionReport; logs: LogsRetentionReport }>;
+  runNow(nowMs?: number): Promise<{ metrics: RetentionReport; logs: LogsRetentionReport; traces: TracesRetentionReport }>;
 }
 
 export interface TimelessStats {
   metrics: MetricsStats;
   logs: LogsStats;
+  traces: TracesStats;
 }
 
 function isPool(p: unknown): p is Pool {
@@ -93,10 +128,13 @@ export class Timeless {
   readonly dataDir: string;
   readonly metrics: TimelessMetrics;
   readonly logs: TimelessLogs;
+  readonly traces: TimelessTraces;
   readonly retention: TimelessRetention;
   private readonly engine: MetricsEngine;
   private readonly logsEngine: LogsEngine;
+  private readonly tracesEngine: TracesEngine;
   private readonly logsRetention: ResolvedLogsRetention;
+  private readonly tracesRetention: ResolvedLogsRetention;
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private readonly lock: DirLock;
@@ -108,6 +146,7 @@ export class Timeless {
     dataDir: string,
     engine: MetricsEngine,
     logsEngine: LogsEngine,
+    tracesEngine: TracesEngine,
     pool: Pool,
     ownsPool: boolean,
     lock: DirLock,
@@ -116,7 +155,9 @@ export class Timeless {
     this.dataDir = dataDir;
     this.engine = engine;
     this.logsEngine = logsEngine;
+    this.tracesEngine = tracesEngine;
     this.logsRetention = resolveLogsRetention(retention);
+    this.tracesRetention = resolveTracesRetention(retention);
     this.pool = pool;
     this.ownsPool = ownsPool;
     this.lock = lock;
@@ -157,11 +198,29 @@ export class Timeless {
       compactNow: () => l.compactNow(),
       sealNow: () => l.sealNow(),
     };
+    const t = tracesEngine;
+    this.traces = {
+      write: (spans) => t.write(spans),
+      flush: () => t.flush(),
+      exporter: (opts) => new TimelessSpanExporter(t, opts),
+      query: (q) => t.query(q),
+      trace: (traceId) => t.trace(traceId),
+      services: () => t.services(),
+      operations: (service) => t.operations(service),
+      subscribe: (filter, onSpan) => t.subscribe(filter, onSpan),
+      stats: () => t.stats(),
+      compactNow: () => t.compactNow(),
+      sealNow: () => t.sealNow(),
+    };
     this.retention = {
       runNow: async (nowMs?: number) => {
         const now = nowMs ?? Date.now();
-        const [metrics, logs] = await Promise.all([e.runRetention(this.retentionOpts, now), l.runRetention(this.logsRetention, now)]);
-        return { metrics, logs };
+        const [metrics, logs, traces] = await Promise.all([
+          e.runRetention(this.retentionOpts, now),
+          l.runRetention(this.logsRetention, now),
+          t.runRetention(this.tracesRetention, now),
+        ]);
+        return { metrics, logs, traces };
       },
     };
     const intervalSec = retention.intervalSec ?? 3600;
@@ -170,6 +229,7 @@ export class Timeless {
         const warn = (err: unknown) => console.warn(`timeless: retention failed: ${(err as Error).message}`);
         if (!e.isClosed) e.runRetention(this.retentionOpts).catch(warn);
         if (!l.isClosed) l.runRetention(this.logsRetention).catch(warn);
+        if (!t.isClosed) t.runRetention(this.tracesRetention).catch(warn);
       }, intervalSec * 1000);
       this.retentionTimer.unref();
     }
@@ -188,6 +248,7 @@ export class Timeless {
       }
     }
     const logsRetention = resolveLogsRetention(retention);
+    const tracesRetention = resolveTracesRetention(retention);
     const lock = acquireDirLock(dataDir);
     let pool: Pool | undefined;
     const ownsPool = !isPool(options.pool);
@@ -201,7 +262,14 @@ export class Timeless {
         await engine.close().catch(() => undefined);
         throw err;
       }
-      return new Timeless(dataDir, engine, logsEngine, pool, ownsPool, lock, retention);
+      let tracesEngine: TracesEngine;
+      try {
+        tracesEngine = await TracesEngine.open({ root: path.join(dataDir, 'spans'), pool, options: options.traces, retentionMaxBytes: tracesRetention.maxBytes });
+      } catch (err) {
+        await Promise.allSettled([engine.close(), logsEngine.close()]);
+        throw err;
+      }
+      return new Timeless(dataDir, engine, logsEngine, tracesEngine, pool, ownsPool, lock, retention);
     } catch (err) {
       if (ownsPool) await pool?.close().catch(() => undefined);
       lock.release();
@@ -211,12 +279,12 @@ export class Timeless {
 
   /** Durable: resolves after every engine's WAL is on disk. */
   async flush(): Promise<void> {
-    await Promise.all([this.engine.flush(), this.logsEngine.flush()]);
+    await Promise.all([this.engine.flush(), this.logsEngine.flush(), this.tracesEngine.flush()]);
   }
 
   async stats(): Promise<TimelessStats> {
-    const [metrics, logs] = await Promise.all([this.engine.stats(), this.logsEngine.stats()]);
-    return { metrics, logs };
+    const [metrics, logs, traces] = await Promise.all([this.engine.stats(), this.logsEngine.stats(), this.tracesEngine.stats()]);
+    return { metrics, logs, traces };
   }
 
   /**
@@ -228,7 +296,8 @@ export class Timeless {
     if (target === this.dataDir) throw new MetricsError('INVALID_VALUE', 'backup target is the data directory itself; choose another directory');
     const metrics = await this.engine.backup(target);
     const logs = await this.logsEngine.backup(target);
-    return { path: target, files: metrics.files + logs.files, bytes: metrics.bytes + logs.bytes };
+    const traces = await this.tracesEngine.backup(target);
+    return { path: target, files: metrics.files + logs.files + traces.files, bytes: metrics.bytes + logs.bytes + traces.bytes };
   }
 
   /** Flushes, closes the engines, releases the lock, and closes the pool if the store created it. */
@@ -237,7 +306,7 @@ export class Timeless {
     this.closing = (async () => {
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       try {
-        const results = await Promise.allSettled([this.engine.close(), this.logsEngine.close()]);
+        const results = await Promise.allSettled([this.engine.close(), this.logsEngine.close(), this.tracesEngine.close()]);
         for (const r of results) if (r.status === 'rejected') throw r.reason;
       } finally {
         if (this.ownsPool) await this.pool.close().catch(() => undefined);
@@ -258,4 +327,16 @@ function resolveLogsRetention(r: StoreRetentionOptions): ResolvedLogsRetention {
     }
   }
   return { maxAgeSec: l.maxAgeSec ?? DEFAULT_LOGS_RETENTION.maxAgeSec, maxBytes: l.maxBytes ?? DEFAULT_LOGS_RETENTION.maxBytes };
+}
+
+function resolveTracesRetention(r: StoreRetentionOptions): ResolvedLogsRetention {
+  const t = r.traces ?? {};
+  if (t === null || typeof t !== 'object') throw new TypeError('timeless: retention.traces must be an object { maxAgeSec?, maxBytes? }');
+  for (const k of ['maxAgeSec', 'maxBytes'] as const) {
+    const v = t[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new RangeError(`timeless: retention.traces.${k} must be a non-negative number, got ${String(v)}`);
+    }
+  }
+  return { maxAgeSec: t.maxAgeSec ?? DEFAULT_TRACES_RETENTION.maxAgeSec, maxBytes: t.maxBytes ?? DEFAULT_TRACES_RETENTION.maxBytes };
 }

@@ -5,5 +5,6 @@ import { ingestSuite } from './ingest.js';
 import { logsSuite } from './logs.js';
 import { metricsSuite } from './metrics.js';
 import { querySuite } from './query.js';
+import { tracesSuite } from './traces.js';
 
-export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite];
+export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite, tracesSuite];

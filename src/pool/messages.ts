@@ -10,6 +10,8 @@ import type { IndexCheckpointMode, IndexCheckpointResult } from '../storage/sqli
 import type { SealLogBlockInput, SealRawLogBlockInput, SealedLogBlock, SealedRawLogBlock } from '../logs/block-tasks.js';
 import type { CompactLogBlocksInput, CompactLogBlocksOutput } from '../logs/compact-tasks.js';
 import type { ReadLogBlocksInput, ReadLogBlocksOutput } from '../logs/query/read-blocks.js';
+import type { ReadSpanBlocksInput, ReadSpansOutput, ReadTraceSpansInput, SealRawSpanBlockInput, SealedRawSpanBlock } from '../traces/block-tasks.js';
+import type { CompactSpanBlocksInput, CompactSpanBlocksOutput } from '../traces/compact-tasks.js';
 
 export type { LzLevel };
 export type SeriesValueCodec = NonNullable<SeriesEncodeOptions['values']>;
@@ -31,7 +33,12 @@ export type PoolTask =
   | { type: 'sealLogBlock'; input: SealLogBlockInput }
   | { type: 'sealRawLogBlock'; input: SealRawLogBlockInput }
   | { type: 'readLogBlocks'; input: ReadLogBlocksInput }
-  | { type: 'compactLogBlocks'; input: CompactLogBlocksInput };
+  | { type: 'compactLogBlocks'; input: CompactLogBlocksInput }
+  // Spans engine block work (src/traces/block-tasks.ts, compact-tasks.ts).
+  | { type: 'sealRawSpanBlock'; input: SealRawSpanBlockInput }
+  | { type: 'readSpanBlocks'; input: ReadSpanBlocksInput }
+  | { type: 'readTraceSpans'; input: ReadTraceSpansInput }
+  | { type: 'compactSpanBlocks'; input: CompactSpanBlocksInput };
 
 export type PoolTaskType = PoolTask['type'];
 
@@ -57,6 +64,10 @@ export interface PoolTaskResults {
   sealRawLogBlock: SealedRawLogBlock;
   readLogBlocks: ReadLogBlocksOutput;
   compactLogBlocks: CompactLogBlocksOutput;
+  sealRawSpanBlock: SealedRawSpanBlock;
+  readSpanBlocks: ReadSpansOutput;
+  readTraceSpans: ReadSpansOutput;
+  compactSpanBlocks: CompactSpanBlocksOutput;
 }
 
 /**

@@ -19,6 +19,8 @@ import type { IndexCheckpointMode, IndexCheckpointResult } from '../storage/sqli
 import type { SealLogBlockInput, SealRawLogBlockInput, SealedLogBlock, SealedRawLogBlock } from '../logs/block-tasks.js';
 import type { CompactLogBlocksInput, CompactLogBlocksOutput } from '../logs/compact-tasks.js';
 import type { ReadLogBlocksInput, ReadLogBlocksOutput } from '../logs/query/read-blocks.js';
+import type { ReadSpanBlocksInput, ReadSpansOutput, ReadTraceSpansInput, SealRawSpanBlockInput, SealedRawSpanBlock } from '../traces/block-tasks.js';
+import type { CompactSpanBlocksInput, CompactSpanBlocksOutput } from '../traces/compact-tasks.js';
 import { packageRoot } from '../codec/wasm.js';
 import type {
   DecodedSeries,
@@ -85,6 +87,12 @@ export interface Pool {
   sealRawLogBlock(input: SealRawLogBlockInput): Promise<SealedRawLogBlock>;
   readLogBlocks(input: ReadLogBlocksInput): Promise<ReadLogBlocksOutput>;
   compactLogBlocks(input: CompactLogBlocksInput): Promise<CompactLogBlocksOutput>;
+  // Spans block work (src/traces/block-tasks.ts, compact-tasks.ts).
+  /** Frames + writes + fdatasyncs a RAW span block and returns its trace-id filter; `buffer` is shared, or transferred whole. */
+  sealRawSpanBlock(input: SealRawSpanBlockInput): Promise<SealedRawSpanBlock>;
+  readSpanBlocks(input: ReadSpanBlocksInput): Promise<ReadSpansOutput>;
+  readTraceSpans(input: ReadTraceSpansInput): Promise<ReadSpansOutput>;
+  compactSpanBlocks(input: CompactSpanBlocksInput): Promise<CompactSpanBlocksOutput>;
   /** Destroys the pool: running tasks are rejected and every thread is stopped. */
   close(): Promise<void>;
 }
@@ -224,6 +232,18 @@ export function createPool(options: PoolOptions = {}): Pool {
     },
     compactLogBlocks(input) {
       return run({ type: 'compactLogBlocks', input }, []);
+    },
+    sealRawSpanBlock(input) {
+      return run({ type: 'sealRawSpanBlock', input }, input.buffer instanceof ArrayBuffer ? [new Uint8Array(input.buffer)] : []);
+    },
+    readSpanBlocks(input) {
+      return run({ type: 'readSpanBlocks', input }, []);
+    },
+    readTraceSpans(input) {
+      return run({ type: 'readTraceSpans', input }, []);
+    },
+    compactSpanBlocks(input) {
+      return run({ type: 'compactSpanBlocks', input }, []);
     },
     async close() {
       if (closed) return;

@@ -8,7 +8,7 @@ import { Piscina, type TaskQueue } from 'piscina';
 import type { PoolTaskType } from './messages.js';
 
 /** Task types that run only when no other task is waiting. */
-export const BACKGROUND_TASKS: ReadonlySet<PoolTaskType> = new Set<PoolTaskType>(['compactLogBlocks', 'compactBlocks']);
+export const BACKGROUND_TASKS: ReadonlySet<PoolTaskType> = new Set<PoolTaskType>(['compactLogBlocks', 'compactBlocks', 'compactSpanBlocks']);
 
 /** Queue options a background task carries (Piscina reads them from the task object's symbol key; structured clone drops it). */
 export const BACKGROUND_QUEUE_OPTIONS = Object.freeze({ lane: 'background' as const });

@@ -12,6 +12,8 @@ import { checkpointIndex } from '../storage/sqlite-durability.js';
 import { sealLogBlock, sealRawLogBlock, transferablesOf } from '../logs/block-tasks.js';
 import { compactLogBlocks } from '../logs/compact-tasks.js';
 import { readLogBlocks } from '../logs/query/read-blocks.js';
+import { readSpanBlocks, readTraceSpans, sealRawSpanBlock } from '../traces/block-tasks.js';
+import { compactSpanBlocks } from '../traces/compact-tasks.js';
 import { ownedView, type PoolTask, type PoolResponse, type SerializedError, type WorkerThreadData } from './messages.js';
 import { lowerThreadPriority, setThreadIdlePolicy } from './thread-priority.js';
 
@@ -76,6 +78,21 @@ export default function runTask(task: PoolTask): unknown {
         const out = compactLogBlocks(task.input);
         const bytes = ownedView(out.bytes);
         return reply({ ...out, bytes }, transferablesOf(out.blocks, [bytes]));
+      }
+      case 'sealRawSpanBlock': {
+        const out = sealRawSpanBlock(task.input);
+        return reply(out, [out.filter.buffer as ArrayBuffer]);
+      }
+      case 'readSpanBlocks':
+      case 'readTraceSpans': {
+        const out = task.type === 'readSpanBlocks' ? readSpanBlocks(task.input) : readTraceSpans(task.input);
+        const records = ownedView(out.records);
+        return reply({ ...out, records }, [records.buffer as ArrayBuffer]);
+      }
+      case 'compactSpanBlocks': {
+        const out = compactSpanBlocks(task.input);
+        const bytes = ownedView(out.bytes);
+        return reply({ ...out, bytes }, [bytes.buffer as ArrayBuffer, ...out.blocks.map((b) => b.filter.buffer as ArrayBuffer)]);
       }
       default: {
         const unknownType = (task as { type?: unknown }).type;

@@ -191,18 +191,6 @@ export interface TraceResult {
   skipped: SkippedBlock[];
 }
 
-/** One row of the trace summary (search results, Jaeger, the dashboard's list). */
-export interface TraceSummary {
-  traceId: string;
-  rootName: string;
-  rootService: string;
-  startNs: bigint;
-  durationNs: bigint;
-  spanCount: number;
-  errorCount: number;
-  services: string[];
-}
-
 export interface TracesRetentionOptions {
   /** Spans older than this are dropped. Default 7 days. */
   maxAgeSec?: number;
@@ -225,7 +213,6 @@ export interface TracesOptions {
 
 export interface TracesStats {
   spans: number;
-  traces: number;
   blocks: number;
   hotSpans: number;
   dataBytes: number;

@@ -16,7 +16,7 @@ import { CodecError } from '../errors.js';
 import type { AttrValue, Attributes } from './attr-types.js';
 import type { BodyCuts } from './block-parts.js';
 import { ByteReader, ByteWriter, corrupt, unzigzag, zigzag } from './bytes.js';
-import type { SignatureEncoder } from './signature.js';
+import type { SignatureSink } from './signature.js';
 import type { CachedInstance, StringColumnsDecoder, StringColumnsEncoder } from './string-columns.js';
 import { VT_DEC, VT_INT, type VarSink } from './templates.js';
 
@@ -36,6 +36,12 @@ export const TAG_JSON = 7;
 export const TAG_MSG_STR = 8;
 /** The value is Number(text of message variable k); signature part: k. */
 export const TAG_MSG_NUM = 9;
+/**
+ * An integer |v| < 2^30 the caller declared frequent for its key (constInts): the value is a
+ * signature part, zigzag(v), so a server port or a status code costs nothing per row.
+ */
+export const TAG_CONST_INT = 10;
+const CONST_INT_LIMIT = 2 ** 30;
 
 const INT_LIMIT = 2 ** 52;
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
@@ -56,6 +62,8 @@ interface KeyColumn {
   cache: boolean;
   cacheHits: number;
   cacheMisses: number;
+  /** Integer values that go into the signature (constInts). */
+  constInts: ReadonlySet<number> | undefined;
   /** Whether values are looked up in the entry's message; judged after TRIAL tries. */
   refer: boolean;
   referTries: number;
@@ -153,7 +161,7 @@ export class AttrColumnsEncoder {
   private readonly protoClean = !objectPrototypeEnumerable();
   private readonly msg: MessageContext = { text: '', varStart: 0, varEnd: 0 };
   /** The signature being built (set per entry by add()). */
-  private sig!: SignatureEncoder;
+  private sig!: SignatureSink;
   /**
    * With `measure`: UTF-8 bytes of JSON.stringify(attributes) of the entry add() last saw (0 for
    * an empty object, as the entry record stores it), or -1 when that cannot be told cheaply (an
@@ -163,6 +171,13 @@ export class AttrColumnsEncoder {
   measure = false;
   /** JSON bytes of the value value() last encoded (with measure). */
   private valueBytes = 0;
+  /**
+   * Per key, integer values (|v| < 2^30) that go into the signature (TAG_CONST_INT) instead of the
+   * key's ints: values frequent in the block (ports, status codes), chosen by the caller.
+   */
+  constInts: ReadonlyMap<string, ReadonlySet<number>> | undefined;
+  /** String values stored as templates of their own (StringColumnsEncoder.addLiteral), chosen by the caller. */
+  literalValues: ReadonlySet<string> | undefined;
 
   /**
    * @param strings the string columns of attribute values
@@ -177,11 +192,17 @@ export class AttrColumnsEncoder {
     return this.columns.map((c) => c.key);
   }
 
+  /** The keys of shape `id` (the last value add() pushed), in order. */
+  shapeKeys(id: number): string[] {
+    const s = this.shapes[id];
+    return s === undefined ? [] : s.map((k) => this.columns[k].key);
+  }
+
   /**
    * Encodes one entry's attributes: per value its tag and parts go to the signature, then the
    * entry's shape id (last, as the shape is known only once every key was seen).
    */
-  add(attrs: Attributes, message: string, msgVarStart: number, msgVarEnd: number, sig: SignatureEncoder): void {
+  add(attrs: Attributes, message: string, msgVarStart: number, msgVarEnd: number, sig: SignatureSink): void {
     if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) throw invalid('attributes is not a plain object');
     this.msg.text = message;
     this.msg.varStart = msgVarStart;
@@ -244,7 +265,7 @@ export class AttrColumnsEncoder {
     this.keyIds.set(key, kid);
     this.columns.push({
       key, keyBytes: Buffer.byteLength(JSON.stringify(key), 'utf8') + 1, ints: new ByteWriter(256), decs: new ByteWriter(256), f64s: new ByteWriter(64),
-      cache: true, cacheHits: 0, cacheMisses: 0, refer: true, referTries: 0, referHits: 0,
+      cache: true, cacheHits: 0, cacheMisses: 0, constInts: this.constInts?.get(key), refer: true, referTries: 0, referHits: 0,
       recentValues: [], recentForms: [], recentNext: 0,
     });
     return kid;
@@ -262,6 +283,10 @@ export class AttrColumnsEncoder {
           return;
         }
         if (this.measure) this.valueBytes = jsonStringBytes(v);
+        if (this.literalValues !== undefined && this.literalValues.has(v)) {
+          parts.push2(TAG_STR, this.strings.addLiteral(v));
+          return;
+        }
         if (col.refer && v.length >= 2) {
           const at = this.msg.text.indexOf(v);
           if (this.judgeRefer(col, at >= 0)) {
@@ -289,6 +314,10 @@ export class AttrColumnsEncoder {
             parts.push2(TAG_MSG_NUM, k - this.msg.varStart);
             return;
           }
+        }
+        if (col.constInts !== undefined && col.constInts.has(v) && Number.isInteger(v) && v > -CONST_INT_LIMIT && v < CONST_INT_LIMIT) {
+          parts.push2(TAG_CONST_INT, zigzag(v === 0 ? 0 : v));
+          return;
         }
         if (Number.isInteger(v) && v > -INT_LIMIT && v < INT_LIMIT) {
           parts.push(TAG_INT);
@@ -413,6 +442,32 @@ export class AttrColumnsEncoder {
     out.section(w);
   }
 
+  /**
+   * The value streams of the entries added since the last call, then empties them (a paged block
+   * writes each page's streams apart and the key dictionary once, at the end):
+   *   varint nKeys, per key with values: varint (keyId - previous keyId - 1), u8 mask (1 ints,
+   *   2 decs, 4 f64s), the sections the mask names
+   */
+  writeColumnsPage(out: ByteWriter): void {
+    let nKeys = 0;
+    for (const c of this.columns) if (c.ints.pos + c.decs.pos + c.f64s.pos > 0) nKeys++;
+    out.varint(nKeys);
+    let prev = -1;
+    for (let k = 0; k < this.columns.length; k++) {
+      const c = this.columns[k];
+      if (c.ints.pos + c.decs.pos + c.f64s.pos === 0) continue;
+      out.varint(k - prev - 1);
+      prev = k;
+      out.u8((c.ints.pos > 0 ? 1 : 0) | (c.decs.pos > 0 ? 2 : 0) | (c.f64s.pos > 0 ? 4 : 0));
+      if (c.ints.pos > 0) out.section(c.ints);
+      if (c.decs.pos > 0) out.section(c.decs);
+      if (c.f64s.pos > 0) out.section(c.f64s);
+      c.ints.reset();
+      c.decs.reset();
+      c.f64s.reset();
+    }
+  }
+
   /** Per key (dictionary order): ints, decs, f64s. */
   writeColumns(out: ByteWriter, cuts?: BodyCuts): void {
     for (const c of this.columns) {
@@ -461,6 +516,8 @@ function numberAt(message: string, start: number, end: number): number {
   return neg ? -v : v;
 }
 
+const NO_POSITIONS = new Int32Array(0);
+
 /** Builds one shape's attributes object from its values in key order. */
 type ShapeFactory = (v: AttrValue[]) => Attributes;
 
@@ -502,7 +559,7 @@ export class AttrColumnsDecoder {
 
   constructor(
     dict: ByteReader,
-    private readonly strings: StringColumnsDecoder,
+    private strings: StringColumnsDecoder,
   ) {
     const nK = dict.bounded('key count', dict.remaining);
     for (let i = 0; i < nK; i++) {
@@ -524,6 +581,30 @@ export class AttrColumnsDecoder {
     }
   }
 
+  /**
+   * Reads one page's value streams (AttrColumnsEncoder.writeColumnsPage), replacing the previous
+   * page's; `strings` are the page's string columns (the key dictionary stays).
+   */
+  readColumnsPage(page: ByteReader, strings: StringColumnsDecoder): void {
+    this.strings = strings;
+    this.cols.length = 0;
+    const nK = this.keys.length;
+    const empty = new ByteReader(page.buf, 0, 0);
+    for (const key of this.keys) this.cols.push({ key, define: key === '__proto__', ints: empty, decs: empty, f64s: empty });
+    const n = page.bounded('page key count', Math.min(nK, page.remaining));
+    let k = -1;
+    for (let i = 0; i < n; i++) {
+      k += 1 + page.varint('page key id');
+      if (k >= nK) throw corrupt('page key id is out of range');
+      const mask = page.u8('page key streams');
+      if (mask === 0 || mask > 7) throw corrupt(`page key stream mask ${mask} is invalid`);
+      const c = this.cols[k];
+      if (mask & 1) c.ints = page.section('attribute ints');
+      if (mask & 2) c.decs = page.section('attribute decimals');
+      if (mask & 4) c.f64s = page.section('attribute floats');
+    }
+  }
+
   /** Reads the per-key value streams (they follow the other columns in the body). */
   readColumns(body: ByteReader): void {
     for (const key of this.keys) {
@@ -540,17 +621,30 @@ export class AttrColumnsDecoder {
    * holds the message's variable positions as (start, end) pairs from pos[p0], nVars of them.
    */
   read(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number): Attributes {
-    return this.walk(sig, at, message, pos, p0, nVars, true);
+    return this.walk(sig, at, sig.length - 1, message, pos, p0, nVars, true);
+  }
+
+  /**
+   * The attributes described by sig[at, end) (their shape id at end - 1), for tuples that hold more
+   * than one attributes object and no message references (spans: the span's, each event's, each link's).
+   */
+  readRange(sig: Int32Array, at: number, end: number): Attributes {
+    return this.walk(sig, at, end - 1, '', NO_POSITIONS, 0, 0, true);
+  }
+
+  /** Passes over the attributes described by sig[at, end) (as readRange, nothing is built). */
+  skipRange(sig: Int32Array, at: number, end: number): void {
+    this.walk(sig, at, end - 1, '', NO_POSITIONS, 0, 0, false);
   }
 
   /** Passes over the attributes described by sig[at...]: their values are consumed, nothing is built. */
   skip(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number): void {
-    this.walk(sig, at, message, pos, p0, nVars, false);
+    this.walk(sig, at, sig.length - 1, message, pos, p0, nVars, false);
   }
 
-  private walk(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number, build: boolean): Attributes {
-    const last = sig.length - 1;
-    const shape = last >= at ? this.shapes[sig[last]] : undefined;
+  /** sig[at, last) are the values, sig[last] the shape id (last < sig.length). */
+  private walk(sig: Int32Array, at: number, last: number, message: string, pos: Int32Array, p0: number, nVars: number, build: boolean): Attributes {
+    const shape = last >= at && last < sig.length ? this.shapes[sig[last]] : undefined;
     if (shape === undefined) throw corrupt('signature has no valid shape id');
     const shapeId = sig[last];
     let factory = this.factories[shapeId];
@@ -590,6 +684,10 @@ export class AttrColumnsDecoder {
           break;
         case TAG_TRUE:
           v = true;
+          break;
+        case TAG_CONST_INT:
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          v = unzigzag(sig[p++]);
           break;
         case TAG_FALSE:
           v = false;

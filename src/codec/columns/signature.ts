@@ -5,7 +5,13 @@
 // one id costs far less than each field coded on its own.
 import { ByteReader, ByteWriter, corrupt } from './bytes.js';
 
-export class SignatureEncoder {
+/** What attribute columns push a row's tuple parts into (a SignatureEncoder, or a caller's scratch). */
+export interface SignatureSink {
+  push(v: number): void;
+  push2(a: number, b: number): void;
+}
+
+export class SignatureEncoder implements SignatureSink {
   /** The tuple being built for the current entry. */
   private cur = new Int32Array(64);
   private len = 0;
@@ -18,6 +24,8 @@ export class SignatureEncoder {
   private nEntries = 0;
   /** Tuple id (first-seen) -> written id (order()). */
   private rank = new Int32Array(0);
+  /** Entries the current rank was computed over (-1: none yet). */
+  private rankedEntries = -1;
 
   constructor(entries: number) {
     this.entryIds = new Int32Array(Math.max(16, entries));
@@ -101,6 +109,11 @@ export class SignatureEncoder {
     out.section(w);
   }
 
+  /** The tuples in writeDict's order (index = the id writtenId() gives), for callers that store them their own way. */
+  rankedTuples(): Int32Array[] {
+    return this.order().map((k) => this.tuples[k]);
+  }
+
   /** Tuple ids (first-seen) by frequency; sets rank (the inverse). */
   private order(): number[] {
     const nT = this.tuples.length;
@@ -110,7 +123,14 @@ export class SignatureEncoder {
     const order = Array.from({ length: nT }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
     this.rank = new Int32Array(nT);
     for (let r = 0; r < nT; r++) this.rank[order[r]] = r;
+    this.rankedEntries = this.nEntries;
     return order;
+  }
+
+  /** Entry i's tuple id as writeDict numbers them (for callers that code ids their own way). */
+  writtenId(i: number): number {
+    if (this.rankedEntries !== this.nEntries || this.rank.length !== this.tuples.length) this.order();
+    return this.rank[this.entryIds[i]];
   }
 
   /** The ids section: each entry's tuple id, as numbered by writeDict. */

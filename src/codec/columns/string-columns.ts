@@ -56,6 +56,8 @@ export class StringColumnsEncoder {
   private instVar = new Int32Array(4096);
   private nInst = 0;
   private readonly cache = new Map<string, CachedInstance>();
+  /** Template ids of addLiteral()'s strings. */
+  private readonly literals = new Map<string, number>();
   // Per-slot id caches for HEX/UUID slots (reused across slots via a generation number).
   private dictGen = 0;
   private readonly dictGen_ = new Int32Array(HEX_SLOTS);
@@ -67,6 +69,24 @@ export class StringColumnsEncoder {
 
   get templateCount(): number {
     return this.templates.length;
+  }
+
+  /**
+   * Adds s as a template of its own, without variables: for values frequent enough in a block that
+   * a dictionary entry beats storing their variables every time (a pod's IP address, a user
+   * agent). Returns its template id (the same one for the same s).
+   */
+  addLiteral(s: string): number {
+    let tpl = this.literals.get(s);
+    if (tpl === undefined) {
+      const text = templateText(s, this.sink, this.sink.n);
+      tpl = this.templates.length;
+      this.templates.push(text);
+      this.parsed.push(parseTemplate(text)!);
+      this.literals.set(s, tpl);
+    }
+    this.push(tpl, this.sink.n);
+    return tpl;
   }
 
   /** Adds one string instance; returns its template id. */
@@ -182,96 +202,151 @@ export class StringColumnsEncoder {
    */
   finish(): { templates: ByteWriter; slots: ByteWriter; slotEnds: number[]; slotSplits: number[] } {
     const nT = this.templates.length;
-    // Instances grouped by template, keeping their order (counting sort).
-    const start = new Int32Array(nT + 1);
-    for (let i = 0; i < this.nInst; i++) start[this.instTpl[i] + 1]++;
-    for (let t = 0; t < nT; t++) start[t + 1] += start[t];
-    const fill = start.slice(0, nT);
-    const byTpl = new Int32Array(this.nInst);
-    for (let i = 0; i < this.nInst; i++) byTpl[fill[this.instTpl[i]]++] = this.instVar[i];
-
+    const { start, byTpl } = this.byTemplate();
     const head = new ByteWriter(64 + nT * 48);
     const slots = new ByteWriter(64 + this.sink.n * 3);
     const slotEnds: number[] = [];
     const slotSplits: number[] = [];
     head.u8(LAYOUT_DICTIONARY);
     head.varint(nT);
-    const { nums, strs } = this.sink;
     for (let t = 0; t < nT; t++) {
       head.string(this.templates[t]);
       const types = this.parsed[t].types;
-      const a = start[t];
-      const b = start[t + 1];
       for (let j = 0; j < types.length; j++) {
-        const type = types[j];
         const at = slots.pos;
-        let mode = MODE_RAW;
-        if (type === VT_INT || type === VT_PADINT || type === VT_DEC || type === VT_SUB) {
-          // Raw, delta or bytes, whichever is smallest for this slot.
-          let raw = 0;
-          let delta = 0;
-          let prev = 0;
-          let min = Infinity;
-          let max = -Infinity;
-          for (let x = a; x < b; x++) {
-            const v = nums[byTpl[x] + j];
-            if (v < min) min = v;
-            if (v > max) max = v;
-            delta += varintSize(zigzag(v - prev));
-            prev = v;
-          }
-          const signed = min < 0; // only INT values can be negative
-          for (let x = a; x < b; x++) {
-            const v = nums[byTpl[x] + j];
-            raw += varintSize(signed ? zigzag(v) : v);
-          }
-          mode = delta < raw ? MODE_DELTA : MODE_RAW;
-          if (min >= 0 && max <= 255 && b - a < Math.min(raw, delta)) mode = MODE_U8;
-          prev = 0;
-          for (let x = a; x < b; x++) {
-            const v = nums[byTpl[x] + j];
-            if (mode === MODE_DELTA) slots.varint(zigzag(v - prev));
-            else if (mode === MODE_U8) slots.u8(v);
-            else slots.varint(signed ? zigzag(v) : v);
-            prev = v;
-          }
-          // Raw INT slots say whether they are zigzagged: mode 0 = unsigned, 3 = zigzag.
-          if (mode === MODE_RAW && signed) mode = MODE_RAW_ZIGZAG;
-        } else {
-          // HEX / UUID / STR: a direct-mapped cache of this slot's values turns repeats of recent
-          // values into references; values evicted from it are simply stored again. Codes (and
-          // lengths) first, then the new values' bytes: small numbers and random bytes apart, so
-          // the block can give them separate entropy tables (slotSplits).
-          const gen = ++this.dictGen;
-          const codes = this.idCodes;
-          const raw = this.idRaw;
-          codes.reset();
-          raw.reset();
-          let distinct = 0;
-          for (let x = a; x < b; x++) {
-            const s = strs[byTpl[x] + j];
-            const h = type === VT_STR ? textSlot(s) : hexSlot(s);
-            const refBase = type === VT_UUID ? UUID_REF_BASE : 1;
-            if (this.dictGen_[h] === gen && this.dictIds[h] === s) {
-              codes.varint(refBase - 1 + distinct - this.dictAt[h]);
-              continue;
-            }
-            this.dictGen_[h] = gen;
-            this.dictIds[h] = s;
-            this.dictAt[h] = distinct++;
-            writeNewId(codes, raw, type, s);
-          }
-          slots.varint(codes.pos);
-          slots.append(codes);
-          slotSplits.push(slots.pos);
-          slots.append(raw);
-        }
+        const mode = this.writeSlot(slots, types[j], j, byTpl, start[t], start[t + 1], slotSplits);
         head.u8(mode);
         head.varint(slots.pos - at);
         slotEnds.push(slots.pos);
       }
     }
     return { templates: head, slots, slotEnds, slotSplits };
+  }
+
+  /**
+   * Paged use (a block whose rows are cut into pages that decode on their own, one template
+   * dictionary for all of them): the slots of the instances added since the last call, and the
+   * page's slot table, then forgets those instances (templates and the cache stay). Table:
+   *   varint nUsed, per template with variables and instances in the page (ascending ids):
+   *   varint (id - previous id - 1), then per placeholder u8 mode + varint slotByteLength
+   * The dictionary itself is writeTemplateTexts(), written once after the last page.
+   */
+  finishPage(): { table: ByteWriter; slots: ByteWriter } {
+    const nT = this.templates.length;
+    const { start, byTpl } = this.byTemplate();
+    const table = new ByteWriter(64);
+    const slots = new ByteWriter(64 + this.sink.n * 3);
+    // Templates without variables have no slots: a page does not list them (any page reads them).
+    let used = 0;
+    for (let t = 0; t < nT; t++) if (start[t + 1] > start[t] && this.parsed[t].types.length > 0) used++;
+    table.varint(used);
+    let prev = -1;
+    const splits: number[] = [];
+    for (let t = 0; t < nT; t++) {
+      const a = start[t];
+      const b = start[t + 1];
+      if (b === a || this.parsed[t].types.length === 0) continue;
+      table.varint(t - prev - 1);
+      prev = t;
+      const types = this.parsed[t].types;
+      for (let j = 0; j < types.length; j++) {
+        const at = slots.pos;
+        const mode = this.writeSlot(slots, types[j], j, byTpl, a, b, splits);
+        table.u8(mode);
+        table.varint(slots.pos - at);
+      }
+    }
+    this.nInst = 0;
+    this.sink.reset();
+    return { table, slots };
+  }
+
+  /** The template dictionary of a paged use: varint nTemplates, nTemplates × string text. */
+  writeTemplateTexts(out: ByteWriter): void {
+    out.varint(this.templates.length);
+    for (const t of this.templates) out.string(t);
+  }
+
+  /** Instances grouped by template, keeping their order (counting sort): byTpl[start[t], start[t + 1]) are t's. */
+  private byTemplate(): { start: Int32Array; byTpl: Int32Array } {
+    const nT = this.templates.length;
+    const start = new Int32Array(nT + 1);
+    for (let i = 0; i < this.nInst; i++) start[this.instTpl[i] + 1]++;
+    for (let t = 0; t < nT; t++) start[t + 1] += start[t];
+    const fill = start.slice(0, nT);
+    const byTpl = new Int32Array(this.nInst);
+    for (let i = 0; i < this.nInst; i++) byTpl[fill[this.instTpl[i]]++] = this.instVar[i];
+    return { start, byTpl };
+  }
+
+  /**
+   * Writes slot j (of type `type`) of the instances byTpl[a, b) to `slots`; returns its mode. Id
+   * slots push the offset where their new values' bytes start onto `slotSplits`.
+   */
+  private writeSlot(slots: ByteWriter, type: number, j: number, byTpl: Int32Array, a: number, b: number, slotSplits: number[]): number {
+    const { nums, strs } = this.sink;
+    let mode = MODE_RAW;
+    if (type === VT_INT || type === VT_PADINT || type === VT_DEC || type === VT_SUB) {
+      // Raw, delta or bytes, whichever is smallest for this slot.
+      let raw = 0;
+      let delta = 0;
+      let prev = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let x = a; x < b; x++) {
+        const v = nums[byTpl[x] + j];
+        if (v < min) min = v;
+        if (v > max) max = v;
+        delta += varintSize(zigzag(v - prev));
+        prev = v;
+      }
+      const signed = min < 0; // only INT values can be negative
+      for (let x = a; x < b; x++) {
+        const v = nums[byTpl[x] + j];
+        raw += varintSize(signed ? zigzag(v) : v);
+      }
+      mode = delta < raw ? MODE_DELTA : MODE_RAW;
+      if (min >= 0 && max <= 255 && b - a < Math.min(raw, delta)) mode = MODE_U8;
+      prev = 0;
+      for (let x = a; x < b; x++) {
+        const v = nums[byTpl[x] + j];
+        if (mode === MODE_DELTA) slots.varint(zigzag(v - prev));
+        else if (mode === MODE_U8) slots.u8(v);
+        else slots.varint(signed ? zigzag(v) : v);
+        prev = v;
+      }
+      // Raw INT slots say whether they are zigzagged: mode 0 = unsigned, 3 = zigzag.
+      if (mode === MODE_RAW && signed) mode = MODE_RAW_ZIGZAG;
+    } else {
+      // HEX / UUID / STR: a direct-mapped cache of this slot's values turns repeats of recent
+      // values into references; values evicted from it are simply stored again. Codes (and
+      // lengths) first, then the new values' bytes: small numbers and random bytes apart, so
+      // the block can give them separate entropy tables (slotSplits).
+      const gen = ++this.dictGen;
+      const codes = this.idCodes;
+      const raw = this.idRaw;
+      codes.reset();
+      raw.reset();
+      let distinct = 0;
+      for (let x = a; x < b; x++) {
+        const s = strs[byTpl[x] + j];
+        const h = type === VT_STR ? textSlot(s) : hexSlot(s);
+        const refBase = type === VT_UUID ? UUID_REF_BASE : 1;
+        if (this.dictGen_[h] === gen && this.dictIds[h] === s) {
+          codes.varint(refBase - 1 + distinct - this.dictAt[h]);
+          continue;
+        }
+        this.dictGen_[h] = gen;
+        this.dictIds[h] = s;
+        this.dictAt[h] = distinct++;
+        writeNewId(codes, raw, type, s);
+      }
+      slots.varint(codes.pos);
+      slots.append(codes);
+      slotSplits.push(slots.pos);
+      slots.append(raw);
+    }
+    return mode;
   }
 }
 
@@ -478,8 +553,61 @@ const NUMBER_LIMIT = 1e16;
  * text copied, numbers and ids formatted straight into it - and becomes a JS string in a single
  * latin1/utf8 slice: no intermediate strings per variable.
  */
+/**
+ * The template dictionary of a paged use (StringColumnsEncoder.writeTemplateTexts), shared by the
+ * decoders of its pages. Templates are parsed on first use: a look-up that decodes one page of a
+ * block touches a small part of its dictionary.
+ */
+export class StringTemplateDictionary {
+  private readonly buf: Buffer;
+  /** Where each template's UTF-8 text is (read when first used). */
+  private readonly at: Int32Array;
+  private readonly len: Int32Array;
+  private readonly decoded: (DecodedTemplate | undefined)[] = [];
+
+  constructor(r: ByteReader) {
+    this.buf = r.buf;
+    const n = r.bounded('template count', r.remaining);
+    this.at = new Int32Array(n);
+    this.len = new Int32Array(n);
+    for (let t = 0; t < n; t++) {
+      const len = r.varint('template');
+      this.at[t] = r.skip(len, 'template');
+      this.len[t] = len;
+    }
+  }
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  /** Template t (slotBase -1: a page decoder copies it with its own). Throws CORRUPT for a bad id or text. */
+  template(t: number): DecodedTemplate {
+    let d = this.decoded[t];
+    if (d !== undefined) return d;
+    if (!(t >= 0 && t < this.at.length)) throw corrupt(`template id ${t} is out of range`);
+    d = decodeTemplate(utf8Slice(this.buf, this.at[t], this.at[t] + this.len[t]), t, -1);
+    this.decoded[t] = d;
+    return d;
+  }
+}
+
+function decodeTemplate(text: string, t: number, slotBase: number): DecodedTemplate {
+  const p = parseTemplate(text);
+  if (p === undefined) throw corrupt(`template ${t} is malformed`);
+  const lits = p.lits.map((l) => Buffer.from(l, 'utf8'));
+  let ascii = true;
+  for (let i = 0; i < lits.length && ascii; i++) ascii = lits[i].length === p.lits[i].length;
+  return {
+    lits, litChars: p.lits.map((l) => l.length), types: p.types, ascii,
+    constant: p.types.length === 0 ? p.lits[0] : undefined, slotBase,
+  };
+}
+
 export class StringColumnsDecoder {
   private readonly tpls: DecodedTemplate[] = [];
+  /** Paged use: the block's dictionary (templates without variables are read from it directly). */
+  private readonly dict: StringTemplateDictionary | undefined;
   private readonly slots: SlotState[] = [];
   private out = Buffer.allocUnsafe(4096);
   /** The string being assembled is ASCII so far (latin1 decode) - a quoted part may end that. */
@@ -501,11 +629,30 @@ export class StringColumnsDecoder {
   /** Char count of the value idAt() last returned. */
   private idChars = 0;
 
+  /**
+   * `templates` and `slots` are the sections StringColumnsEncoder.finish() wrote; with `dict`, they
+   * are one page's table and slots (finishPage()) and `dict` the block's dictionary.
+   */
   constructor(
     private readonly buf: Buffer,
     templates: ByteReader,
     slots: ByteReader,
+    dict?: StringTemplateDictionary,
   ) {
+    this.dict = dict;
+    if (dict !== undefined) {
+      const nUsed = templates.bounded('page template count', Math.min(dict.size, templates.remaining));
+      let at = slots.pos;
+      let t = -1;
+      for (let i = 0; i < nUsed; i++) {
+        t += 1 + templates.varint('page template id');
+        const base = dict.template(t);
+        if (base.types.length === 0) throw corrupt(`page lists template ${t}, which has no variables`);
+        this.tpls[t] = { ...base, slotBase: this.slots.length };
+        at = this.addSlots(base.types, templates, slots, at);
+      }
+      return;
+    }
     const layout = templates.u8('template layout');
     if (layout === LAYOUT_RAW) {
       this.raw = slots; // the strings, one per line
@@ -526,36 +673,44 @@ export class StringColumnsDecoder {
     const nT = templates.bounded('template count', templates.remaining);
     let at = slots.pos;
     for (let t = 0; t < nT; t++) {
-      const text = templates.string('template');
-      const p = parseTemplate(text);
-      if (p === undefined) throw corrupt(`template ${t} is malformed`);
-      const lits = p.lits.map((l) => Buffer.from(l, 'utf8'));
-      let ascii = true;
-      for (let i = 0; i < lits.length && ascii; i++) ascii = lits[i].length === p.lits[i].length;
-      this.tpls.push({
-        lits, litChars: p.lits.map((l) => l.length), types: p.types, ascii,
-        constant: p.types.length === 0 ? p.lits[0] : undefined, slotBase: this.slots.length,
-      });
-      for (const type of p.types) {
-        const mode = templates.u8('slot mode');
-        const numeric = type === VT_INT || type === VT_PADINT || type === VT_DEC || type === VT_SUB;
-        if (mode > MODE_RAW_ZIGZAG || (mode !== MODE_RAW && !numeric) || (mode === MODE_RAW_ZIGZAG && type !== VT_INT)) {
-          throw corrupt(`slot mode ${mode} is invalid for type ${type}`);
-        }
-        const len = templates.varint('slot length');
-        if (len > slots.end - at) throw truncated('a template slot');
-        if (numeric) this.slots.push({ type, mode, pos: at, end: at + len, raw: at + len, rawEnd: at + len, prev: 0, dictAt: [], dictChars: [] });
-        else {
-          // Id slots: varint codes length, codes, then the new values' bytes.
-          const r = new ByteReader(buf, at, at + len);
-          const codesLen = r.varint('id codes length');
-          if (codesLen > r.remaining) throw truncated('id codes');
-          const raw = r.pos + codesLen;
-          this.slots.push({ type, mode, pos: r.pos, end: raw, raw, rawEnd: at + len, prev: 0, dictAt: [], dictChars: [] });
-        }
-        at += len;
-      }
+      const tp = decodeTemplate(templates.string('template'), t, this.slots.length);
+      this.tpls.push(tp);
+      at = this.addSlots(tp.types, templates, slots, at);
     }
+  }
+
+  /** The slot states of one template (modes and lengths from `table`, bytes from slots[at...]); returns the end. */
+  private addSlots(types: number[], table: ByteReader, slots: ByteReader, at: number): number {
+    for (const type of types) {
+      const mode = table.u8('slot mode');
+      const numeric = type === VT_INT || type === VT_PADINT || type === VT_DEC || type === VT_SUB;
+      if (mode > MODE_RAW_ZIGZAG || (mode !== MODE_RAW && !numeric) || (mode === MODE_RAW_ZIGZAG && type !== VT_INT)) {
+        throw corrupt(`slot mode ${mode} is invalid for type ${type}`);
+      }
+      const len = table.varint('slot length');
+      if (len > slots.end - at) throw truncated('a template slot');
+      if (numeric) this.slots.push({ type, mode, pos: at, end: at + len, raw: at + len, rawEnd: at + len, prev: 0, dictAt: [], dictChars: [] });
+      else {
+        // Id slots: varint codes length, codes, then the new values' bytes.
+        const r = new ByteReader(this.buf, at, at + len);
+        const codesLen = r.varint('id codes length');
+        if (codesLen > r.remaining) throw truncated('id codes');
+        const raw = r.pos + codesLen;
+        this.slots.push({ type, mode, pos: r.pos, end: raw, raw, rawEnd: at + len, prev: 0, dictAt: [], dictChars: [] });
+      }
+      at += len;
+    }
+    return at;
+  }
+
+  /** Template t of a paged decoder that its page does not list: one without variables, from the dictionary. */
+  private fromDict(t: number): DecodedTemplate {
+    const d = this.dict;
+    if (d === undefined) throw corrupt(`template id ${t} is out of range`);
+    const tp = d.template(t);
+    if (tp.constant === undefined) throw corrupt(`template ${t} has no slots in this page`);
+    this.tpls[t] = tp;
+    return tp;
   }
 
   get templateCount(): number {
@@ -565,8 +720,7 @@ export class StringColumnsDecoder {
   /** The next instance of template t (raw layout: the next string; t is ignored). */
   read(t: number): string {
     if (this.raw !== undefined) return this.readRaw();
-    const tp = this.tpls[t];
-    if (tp === undefined) throw corrupt(`template id ${t} is out of range`);
+    const tp = this.tpls[t] ?? this.fromDict(t);
     if (tp.constant !== undefined) return tp.constant;
     this.ascii = tp.ascii;
     const n = this.assemble(tp, undefined, 0);
@@ -579,8 +733,7 @@ export class StringColumnsDecoder {
       this.readRaw();
       return;
     }
-    const tp = this.tpls[t];
-    if (tp === undefined) throw corrupt(`template id ${t} is out of range`);
+    const tp = this.tpls[t] ?? this.fromDict(t);
     if (tp.constant === undefined) this.skipVars(tp);
   }
 
@@ -590,8 +743,7 @@ export class StringColumnsDecoder {
    */
   readTracked(t: number, pos: PositionSink): string {
     if (this.raw !== undefined) return this.readRaw();
-    const tp = this.tpls[t];
-    if (tp === undefined) throw corrupt(`template id ${t} is out of range`);
+    const tp = this.tpls[t] ?? this.fromDict(t);
     if (tp.constant !== undefined) return tp.constant;
     this.ascii = tp.ascii;
     const n = this.assemble(tp, pos, 0);
@@ -716,8 +868,7 @@ export class StringColumnsDecoder {
   private writeSub(st: SlotState, p: number): number {
     if (this.inSub) throw corrupt('a quoted string inside a quoted string');
     const t = this.numeric(st);
-    const tp = this.tpls[t];
-    if (tp === undefined) throw corrupt(`template id ${t} is out of range`);
+    const tp = this.tpls[t] ?? this.fromDict(t);
     if (!tp.ascii) this.ascii = false;
     if (tp.constant !== undefined) {
       const lit = tp.lits[0];
@@ -852,8 +1003,7 @@ export class StringColumnsDecoder {
       if (type === VT_SUB) {
         if (this.inSub) throw corrupt('a quoted string inside a quoted string');
         const t = this.numeric(st);
-        const sub = this.tpls[t];
-        if (sub === undefined) throw corrupt(`template id ${t} is out of range`);
+        const sub = this.tpls[t] ?? this.fromDict(t);
         if (sub.constant !== undefined) continue;
         this.inSub = true;
         this.skipVars(sub);

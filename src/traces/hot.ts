@@ -1,0 +1,65 @@
+// The spans hot tail: storage/hot-chunks.ts (records kept once, in a shared buffer per chunk, handed
+// to the WAL in slices and to the sealing worker as they are; cut chunks queryable until their
+// commit) with span records (codec/span-record.ts). A chunk collects its block's index meta while
+// spans arrive: start-time range, kinds and status codes (blocks.mask), and terms (terms.ts), so a
+// RAW block is indexed with no decode anywhere; its trace-id filter comes from the seal task (a scan
+// of the records' fixed headers in the pool). Queries decode a chunk's records lazily, once each.
+import type { Buffer } from 'node:buffer';
+import { HotChunkBase, HotChunkList } from '../storage/hot-chunks.js';
+import { decodeSpanRecords, SpanRecordWriter } from './codec/span-record.js';
+import { SpanMetaCollector } from './span-meta.js';
+import type { InstrumentationScope, Span, SpanResource } from './types.js';
+
+export class SpanHotChunk extends HotChunkBase<SpanRecordWriter> {
+  /** Mask and terms of the spans so far (the RAW block's index row). */
+  readonly meta: SpanMetaCollector;
+  private readonly decoded: Span[] = [];
+  private decodedBytes = 0;
+  private chainResource: SpanResource | undefined;
+  private chainScope: InstrumentationScope | undefined;
+
+  constructor(capacity: number, indexed: readonly string[], reuse?: Buffer) {
+    // Chained resources and scopes: a chunk's records repeat a few objects; each WAL slice restarts
+    // the chain (takeUnlogged), so a WAL record decodes on its own, and a chunk from its start.
+    super(new SpanRecordWriter(capacity, true, true, reuse));
+    this.meta = new SpanMetaCollector(indexed);
+  }
+
+  /** The spans, decoded from the records on first use (only new ones on later calls): index i = seqs[i]. */
+  get spans(): Span[] {
+    const end = this.writer.byteLength;
+    if (this.decodedBytes < end) {
+      const d = decodeSpanRecords(this.writer.bytes().subarray(this.decodedBytes, end), this.chainResource, this.chainScope);
+      for (let i = 0; i < d.spans.length; i++) this.decoded.push(d.spans[i]);
+      this.decodedBytes = end;
+      this.chainResource = d.lastResource;
+      this.chainScope = d.lastScope;
+    }
+    return this.decoded;
+  }
+}
+
+export class SpanHotTail extends HotChunkList<SpanHotChunk> {
+  constructor(indexed: readonly string[]) {
+    super((capacity, reuse) => new SpanHotChunk(capacity, indexed, reuse));
+  }
+
+  /** Appends one span (its record is encoded here; throws the codec's error and keeps nothing on bad input). */
+  append(span: Span, seq: number): void {
+    const c = this.active;
+    const w = c.writer;
+    const before = w.byteLength;
+    w.append(span, seq);
+    c.track(seq, w.byteLength - before, span.startNs);
+    c.meta.add(span);
+  }
+
+  /** Appends a span whose record was encoded already (`record` = exactly its bytes, seq included). */
+  appendEncoded(span: Span, seq: number, record: Uint8Array): void {
+    const c = this.active;
+    c.writer.appendEncoded(record, 1);
+    c.track(seq, record.length, span.startNs);
+    c.meta.add(span);
+  }
+}
+
