@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { BLOCK_HEADER_BYTES, blockHeaderBytes, parseBlock } from '../storage/block.js';
 import { SegmentReader, writeAt } from '../storage/segments.js';
-import { decodeSpanBlock, decodeTraceFromBlock } from './codec/block.js';
+import { decodeSpanBlock } from './codec/block.js';
+import { openSpanBlock } from './block-cache.js';
 import { decodeSpanRecords, forEachSpanRecord, SpanRecordWriter } from './codec/span-record.js';
 import { TraceFilterBuilder, traceIdBytes } from './codec/trace-filter.js';
 import { compareSpanKeys, spanMatches, type CompiledTraceQuery } from './query/compile.js';
@@ -149,7 +150,7 @@ export interface ReadTraceSpansInput {
 /**
  * Every span of one trace in the blocks. A RAW block is checked on its records' fixed headers
  * first (trace id bytes, no decode) and decoded only when it holds the trace; a columnar block
- * decodes only the page holding it (codec/block.ts decodeTraceFromBlock).
+ * decodes only the page holding it (a kept SpanBlockReader: block-cache.ts).
  */
 export function readTraceSpans(input: ReadTraceSpansInput): ReadSpansOutput {
   const reader = new SegmentReader();
@@ -174,12 +175,13 @@ export function readTraceSpans(input: ReadTraceSpansInput): ReadSpansOutput {
     for (const h of input.hot ?? []) fromRecords(new Uint8Array(h.buffer, 0, h.length), h.count);
     for (const ref of input.blocks) {
       try {
-        const { header, payload } = parseBlock(reader.read(ref.file, ref.offset, ref.length));
         if (ref.codec === CODEC_SPAN_RAW_V1) {
+          const { header, payload } = parseBlock(reader.read(ref.file, ref.offset, ref.length));
           const n = fromRecords(payload, Number.MAX_SAFE_INTEGER);
           if (n !== header.count) throw Object.assign(new Error(`block holds ${n} records but its header says ${header.count}`), { code: 'CORRUPT_BLOCK' });
         } else {
-          for (const s of decodeTraceFromBlock(payload, input.traceId)) kept.push(s);
+          // Columnar blocks are kept opened (block-cache.ts): a look-up then decodes one page.
+          for (const s of openSpanBlock(reader, ref.file, ref.offset, ref.length).trace(input.traceId)) kept.push(s);
         }
         blocksScanned++;
       } catch (err) {

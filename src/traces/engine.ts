@@ -443,7 +443,7 @@ export class TracesEngine implements TraceReaderHost {
   operations(service?: string): OperationRow[] {
     this.assertOpen();
     if (service !== undefined && typeof service !== 'string') throw new TracesError('INVALID_QUERY', `service must be a string, got ${typeof service}`);
-    const hot = this.hot.chunks().flatMap((c) => [...c.meta.operations.values()]).filter((o) => service === undefined || o.service === service);
+    const hot = this.hot.chunks().flatMap((c) => c.meta.operations()).filter((o) => service === undefined || o.service === service);
     return mergeOperations(this.operationsTable.list(service), hot);
   }
 

@@ -207,7 +207,6 @@ export async function runTraceLookup(host: TraceReaderHost, traceIdInput: string
     throw new TracesError('INVALID_QUERY', `traceId must be 32 hex chars, got ${typeof traceIdInput === 'string' ? JSON.stringify(traceIdInput.slice(0, 40)) : typeof traceIdInput}`);
   }
   const traceId = traceIdInput.toLowerCase();
-  const q = compileTraceQuery({ traceId, limit: 1 }, []);
   await host.gate.enter();
   try {
     const { chunks, sealedSeq } = host.snapshot();
@@ -215,9 +214,8 @@ export async function runTraceLookup(host: TraceReaderHost, traceIdInput: string
     const skipped: SkippedBlock[] = [];
     // Hot chunks: their records are in shared buffers; the pool scans their fixed headers (no decode on this thread).
     const hot = chunks.map(({ chunk, n }) => ({ ...chunk.records(), count: n }));
-    const cands = new Candidates(host, q, sealedSeq);
-    const rows: EventBlockRow[] = [];
-    for (let r = cands.peek(); r !== undefined; r = cands.peek()) rows.push(...cands.takeSpans(Number.MAX_SAFE_INTEGER, 1024));
+    const id = traceIdBytes(traceId);
+    const rows = host.index.probeFilters(sealedSeq, (filter) => traceFilterMayContain(filter, id));
     const parts = slices(rows, host.pool.threads);
     const tasks = parts.map((p, i) => host.pool.readTraceSpans({ blocks: refsOf(host, p), traceId, hot: i === 0 ? hot : [] }));
     if (parts.length === 0 && hot.length > 0) tasks.push(host.pool.readTraceSpans({ blocks: [], traceId, hot }));

@@ -49,7 +49,7 @@ export class SpanSealer {
       commit: (run) =>
         d.db.transaction(() => {
           d.index.insert(run.map((r) => r.prepared.row));
-          for (const r of run) d.operations.add(r.chunk.meta.operations.values());
+          for (const r of run) d.operations.add(r.chunk.meta.operations());
           d.index.setSealedSeq(run[run.length - 1].chunk.lastSeq);
         })(),
       committed: (chunk, prepared) => {

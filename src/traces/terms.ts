@@ -25,17 +25,10 @@ export const DEFAULT_INDEXED_SPAN_ATTRIBUTES: readonly string[] = [
   'db.system',
 ];
 
-const has = Object.prototype.hasOwnProperty;
-
 /** The term text of a scalar value, or undefined for values that give no term. */
 export function termValue(v: AttrValue | undefined): string | undefined {
   const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
   return s !== undefined && s.length <= TERM_VALUE_MAX_CHARS ? s : undefined;
-}
-
-/** The value an indexed key has for a span: its own attribute, else its resource's. */
-export function indexedValue(key: string, attributes: Attributes, resource: Attributes): AttrValue | undefined {
-  return has.call(attributes, key) ? attributes[key] : has.call(resource, key) ? resource[key] : undefined;
 }
 
 export function serviceTerm(resource: Attributes): string | undefined {
