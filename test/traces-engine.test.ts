@@ -158,8 +158,15 @@ describe('traces engine', () => {
         expect(() => tl.traces.write({ ...spans[0], endNs: spans[0].startNs - 1n })).toThrow(expect.objectContaining({ code: 'INVALID_TIME' }));
         expect(() => tl.traces.write({ ...spans[0], attributes: { x: Number.NaN } })).toThrow(expect.objectContaining({ code: 'INVALID_SPAN' }));
         expect((await tl.traces.stats()).spans).toBe(0);
-        tl.traces.write(spans);
+        // Refused by the record writer halfway through a batch (the first 20 were encoded into the
+        // chunk, chaining resources): the chunk is taken back whole, and what follows reads back exact.
+        tl.traces.write(spans.slice(0, 5));
+        expect(() => tl.traces.write([...spans.slice(5, 25), { ...spans[25], attributes: { bad: Number.POSITIVE_INFINITY } }])).toThrow(/span 20; nothing/);
+        tl.traces.write(spans.slice(5));
         expect((await tl.traces.stats()).spans).toBe(spans.length);
+        expect(await allPages(tl, { limit: 13 })).toEqual(inQueryOrder(spans));
+        await tl.traces.sealNow();
+        expect(await allPages(tl, { limit: 13 })).toEqual(inQueryOrder(spans));
         await expect(tl.traces.query({ limit: 0 })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
         await expect(tl.traces.query({ kind: 'sideways' as never })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
         await expect(tl.traces.query({ cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });

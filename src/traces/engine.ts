@@ -20,7 +20,7 @@ import { ReadGate } from '../storage/read-gate.js';
 import type { SegmentGcDeps } from '../storage/segment-gc.js';
 import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
 import { Wal } from '../storage/wal.js';
-import { decodeSpanRecords, SpanRecordWriter } from './codec/span-record.js';
+import { decodeSpanRecords } from './codec/span-record.js';
 import { TracesError, spanInputError } from './errors.js';
 import { SpanHotTail, type SpanHotChunk } from './hot.js';
 import { detachedSpan, normalizeSpanInput, SpanDefaults } from './normalize.js';
@@ -60,8 +60,6 @@ interface ResolvedOptions {
 const COMPACT_AFTER_SEAL_MS = 1000;
 /** A chunk is cut at this many record bytes even before sealSpans (bounds one block). */
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** writeBatch's scratch buffer is dropped after a batch bigger than this (it only grows). */
-const BATCH_SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
 /** Records are handed to the WAL buffer in slices of at least this size (or at sync/cut). */
 const WAL_HANDOFF_BYTES = 256 * 1024;
 /** Unsynced WAL bytes past which a background sync starts. */
@@ -127,8 +125,6 @@ export class TracesEngine implements TraceReaderHost {
   readonly operationsTable: OperationsTable;
   private readonly defaults: SpanDefaults;
   private readonly walKeeper: EventWalKeeper;
-  /** writeBatch encodes (and so checks) a whole batch here before any of it is kept. */
-  private batchScratch = new SpanRecordWriter();
   private nextSeq: number;
   private sealedSeq: number;
   private readonly corruptSeen = new Set<string>();
@@ -276,34 +272,30 @@ export class TracesEngine implements TraceReaderHost {
     this.appended(span, seq);
   }
 
-  /** All or nothing: a bad span rejects the whole batch. */
+  /** All or nothing: a bad span rejects the whole batch (nothing of it is kept). */
   writeBatch(inputs: SpanInput[]): void {
     this.assertWritable();
     if (!Array.isArray(inputs)) throw new TracesError('INVALID_SPAN', 'writeBatch expects an array of spans');
-    const spans: Span[] = new Array(inputs.length);
-    const ends = new Uint32Array(inputs.length);
-    const scratch = this.batchScratch;
-    scratch.reset();
-    for (let i = 0; i < inputs.length; i++) {
-      try {
-        spans[i] = normalizeSpanInput(inputs[i], this.defaults, RECORD_CHECKS);
-        scratch.append(spans[i], this.nextSeq + i);
-      } catch (err) {
-        const e = spanInputError(err);
-        if (e instanceof TracesError) e.message += ` (span ${i}; nothing of this batch was written)`;
-        throw e;
-      }
-      ends[i] = scratch.byteLength;
+    const n = inputs.length;
+    if (n === 0) return;
+    const spans: Span[] = new Array(n);
+    let i = 0;
+    try {
+      for (; i < n; i++) spans[i] = normalizeSpanInput(inputs[i], this.defaults, RECORD_CHECKS);
+      this.checkPressure();
+      this.hot.appendBatch(spans, this.nextSeq);
+    } catch (err) {
+      const at = typeof (err as { index?: unknown }).index === 'number' ? (err as { index: number }).index : i;
+      const e = spanInputError(err);
+      if (e instanceof TracesError && e.code !== 'BACKPRESSURE') e.message += ` (span ${at}; nothing of this batch was written)`;
+      throw e;
     }
-    this.checkPressure();
-    const records = scratch.bytes();
-    for (let i = 0; i < spans.length; i++) {
-      const seq = this.nextSeq;
-      this.hot.appendEncoded(spans[i], seq, records.subarray(i === 0 ? 0 : ends[i - 1], ends[i]));
-      this.appended(spans[i], seq);
+    for (let k = 0; k < n; k++) {
+      this.nextSeq++;
+      // The span holds the caller's attribute objects (serialized above): subscribers get their own copy.
+      if (this.tail.size > 0) this.tail.deliver(detachedSpan(spans[k]));
     }
-    // A big batch must not pin a big scratch buffer.
-    if (records.byteLength > BATCH_SCRATCH_KEEP_BYTES) this.batchScratch = new SpanRecordWriter();
+    this.afterAppend();
   }
 
   /** Bookkeeping after hot.append: seq, live tail, chunk cut or WAL handoff. */
@@ -311,6 +303,11 @@ export class TracesEngine implements TraceReaderHost {
     this.nextSeq = seq + 1;
     // The span holds the caller's attribute objects (serialized above): subscribers get their own copy.
     if (this.tail.size > 0) this.tail.deliver(detachedSpan(span));
+    this.afterAppend();
+  }
+
+  /** Cuts the active chunk when full, else hands a big enough slice of it to the WAL. */
+  private afterAppend(): void {
     const a = this.hot.active;
     if (this.chunkFull()) this.cutActive();
     else if (a.recordBytes - a.logged >= WAL_HANDOFF_BYTES) this.handoff();

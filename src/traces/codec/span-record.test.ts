@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../bench/gen/prng.js';
 import { CodecError } from '../../codec/errors.js';
 import { firstSpanMismatch, randomSpan } from '../../../test/traces-random-spans.js';
-import type { Span, SpanResource } from '../types.js';
+import type { InstrumentationScope, Span, SpanResource } from '../types.js';
 import {
-  decodeSpanRecords, encodeSpanRecord, forEachSpanRecord, FLAG_RESOURCE_PREV, makeSpan, FLAG_SCOPE_PREV, REC_BYTES, REC_FLAGS,
-  REC_KIND_STATUS, REC_START_NS, SPAN_RECORD_FIXED_BYTES, spanRecordLength, SpanRecordWriter,
+  decodeSpanRecords, encodeSpanRecord, forEachSpanRecord, FLAG_PARENT, FLAG_RESOURCE_REF, makeSpan, FLAG_SCOPE_REF, REC_BYTES, REC_FLAGS,
+  REC_KIND_STATUS, REC_START_NS, SPAN_CHAIN_WINDOW, SPAN_RECORD_FIXED_BYTES, spanRecordLength, SpanRecordWriter, type SpanChainState,
 } from './span-record.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -26,6 +26,9 @@ const GOLDEN: Span = {
 const GOLDEN_PARENT = 'b1b2b3b4b5b6b7b8';
 // resource part: padded len 12 | attrs: padded len 8, form 0, padded count 1, "s", string "x" | dropped 0 | schemaUrl ''
 const GOLDEN_RESOURCE = '8c00' + '8800' + '00' + '8100' + '0173' + '030178' + '00' + '00';
+/** A second resource, {s: 'y'}: the same part with "y" (0x79). */
+const RESOURCE_Y: SpanResource = { attributes: { s: 'y' }, droppedAttributesCount: 0 };
+const RESOURCE_Y_PART = '8c00' + '8800' + '00' + '8100' + '0173' + '030179' + '00' + '00';
 // scope part: padded len 7 | name "l" | version "1" | schemaUrl '' | attrs {} | dropped 0
 const GOLDEN_SCOPE = '8700' + '016c' + '0131' + '00' + '00' + '00';
 // duration 1500 | flags 1 | name "GET" | attrs {a: 1} | 1 event: zigzag(10), "e", {}, 0 | status message "boom"
@@ -48,6 +51,59 @@ function varint(v: number): number[] {
   const out: number[] = [];
   for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v & 0x7f) | 0x80);
   out.push(v);
+  return out;
+}
+
+/** A varint as README.md spells it: [value, offset after it]. */
+function readVarint(b: Uint8Array, at: number): [number, number] {
+  let v = 0;
+  for (let mul = 1; ; mul *= 128) {
+    const byte = b[at++];
+    v += (byte & 0x7f) * mul;
+    if (byte < 0x80) return [v, at];
+  }
+}
+
+type PartHead = number | 'full';
+
+/** Each record's resource and scope as laid out by the spec, read without the decoder: 'full' (a part), or the ref. */
+function heads(bytes: Uint8Array): Array<{ resource: PartHead; scope: PartHead }> {
+  const out: Array<{ resource: PartHead; scope: PartHead }> = [];
+  for (let p = 0; p < bytes.length; p += Buffer.from(bytes.buffer, bytes.byteOffset + p + REC_BYTES, 4).readUInt32LE(0)) {
+    const flags = bytes[p + REC_FLAGS];
+    let at = p + SPAN_RECORD_FIXED_BYTES + (flags & FLAG_PARENT ? 8 : 0);
+    const part = (refFlag: number): PartHead => {
+      const [v, next] = readVarint(bytes, at);
+      at = flags & refFlag ? next : next + v;
+      return flags & refFlag ? v : 'full';
+    };
+    const resource = part(FLAG_RESOURCE_REF);
+    out.push({ resource, scope: part(FLAG_SCOPE_REF) });
+  }
+  return out;
+}
+
+/**
+ * What a chaining writer must write for these resources (or scopes), by the rule in README.md and
+ * nothing shared with the writer: the full parts since the chain started; a value among the last
+ * SPAN_CHAIN_WINDOW of them is a ref (how many back), else a full part. `null` = a chain restart.
+ */
+function expectedHeads<T>(values: Array<T | null>): PartHead[] {
+  const out: PartHead[] = [];
+  let fulls: T[] = [];
+  for (const v of values) {
+    if (v === null) {
+      fulls = [];
+      continue;
+    }
+    const window = fulls.slice(-SPAN_CHAIN_WINDOW);
+    const k = window.lastIndexOf(v);
+    if (k >= 0) out.push(window.length - 1 - k);
+    else {
+      out.push('full');
+      fulls.push(v);
+    }
+  }
   return out;
 }
 
@@ -77,17 +133,27 @@ function randomRecords(seed: number, n: number, chain: boolean): { bytes: Uint8A
 }
 
 describe('span record', () => {
-  it('matches the golden bytes of the spec (whole, then chained to the previous record)', () => {
+  it('matches the golden bytes of the spec (whole, then refs to full parts before)', () => {
     // flags 0x25 = parent | status message | events; kind server (2) | status error (2) << 3 = 0x12
     expect(hex(encodeSpanRecord(GOLDEN, 5))).toBe(fixedHeader('0500000000000000', 104, 0x25) + GOLDEN_PARENT + GOLDEN_RESOURCE + GOLDEN_SCOPE + GOLDEN_BODY);
     const w = new SpanRecordWriter(64, false, true);
-    w.append(GOLDEN, 5);
-    w.append({ ...GOLDEN }, 6);
-    // The second record: flags + resource-prev (8) + scope-prev (16), no resource or scope part.
-    expect(hex(w.bytes()).slice(104 * 2)).toBe(fixedHeader('0600000000000000', 81, 0x3d) + GOLDEN_PARENT + GOLDEN_BODY);
+    const spans = [GOLDEN, { ...GOLDEN }, spanWith({ resource: RESOURCE_Y }), { ...GOLDEN }];
+    spans.forEach((s, i) => w.append(s, 5 + i));
+    expect(hex(w.bytes())).toBe(
+      fixedHeader('0500000000000000', 104, 0x25) + GOLDEN_PARENT + GOLDEN_RESOURCE + GOLDEN_SCOPE + GOLDEN_BODY +
+      // flags + resource ref (8) + scope ref (16): ref 0 (the newest full part) for both, 46 + 8 + 1 + 1 + 27 bytes.
+      fixedHeader('0600000000000000', 83, 0x3d) + GOLDEN_PARENT + '00' + '00' + GOLDEN_BODY +
+      // A new resource in full (resource fulls now: GOLDEN's, Y), the scope still ref 0: 46 + 8 + 14 + 1 + 27.
+      fixedHeader('0700000000000000', 96, 0x35) + GOLDEN_PARENT + RESOURCE_Y_PART + '00' + GOLDEN_BODY +
+      // GOLDEN's resource again: 1 full part back (Y is 0), not the previous record's.
+      fixedHeader('0800000000000000', 83, 0x3d) + GOLDEN_PARENT + '01' + '00' + GOLDEN_BODY,
+    );
     const out = decodeSpanRecords(w.bytes());
-    expect(Array.from(out.seqs)).toEqual([5, 6]);
-    expect(firstSpanMismatch(out.spans, [GOLDEN, GOLDEN])).toBeUndefined();
+    expect(Array.from(out.seqs)).toEqual([5, 6, 7, 8]);
+    expect(firstSpanMismatch(out.spans, spans)).toBeUndefined();
+    expect(out.spans[3].resource).toBe(out.spans[0].resource);
+    expect(out.chain.resources).toEqual([GOLDEN.resource, RESOURCE_Y]);
+    expect(out.chain.scopes).toEqual([GOLDEN.scope]);
   });
 
   it('round-trips 2,000 random spans, chaining on and off', () => {
@@ -159,7 +225,7 @@ describe('span record', () => {
     expect(forEachSpanRecord(new Uint8Array(0), () => undefined)).toBe(0);
   });
 
-  it('restarts the chain where asked, and continues one given the resource and scope it chains to', () => {
+  it('restarts the chain where asked, and continues one given the chain state of the decode before', () => {
     const rng = new Prng(31);
     const w = new SpanRecordWriter(64, false, true);
     const spans: Span[] = [];
@@ -177,7 +243,9 @@ describe('span record', () => {
     cuts.push(all.length);
     const pieces = cuts.slice(1).flatMap((end, k) => decodeSpanRecords(all.subarray(cuts[k], end)).spans);
     expect(firstSpanMismatch(pieces, spans)).toBeUndefined();
-    // Cut inside a chain: CORRUPT alone, right with the previous decode's last resource and scope.
+    // And as one buffer (a RAW block: a chunk with its WAL hand-off points), the decoder unaware of the restarts.
+    expect(firstSpanMismatch(decodeSpanRecords(all).spans, spans)).toBeUndefined();
+    // Cut inside a chain: CORRUPT alone, right with the previous decode's chain state.
     const one = new SpanRecordWriter(64, false, true);
     const starts: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -188,10 +256,153 @@ describe('span record', () => {
     const tail = one.bytes().subarray(starts[2]);
     expect(codeOf(() => decodeSpanRecords(tail))).toBe('CORRUPT');
     const first = decodeSpanRecords(head);
-    const cont = decodeSpanRecords(tail, first.lastResource, first.lastScope);
+    const cont = decodeSpanRecords(tail, first.chain);
     expect(cont.spans.map((s) => s.name)).toEqual(['s2', 's3', 's4']);
-    expect(cont.spans.every((s) => s.resource.attributes.s === 'x' && s.scope.name === 'l')).toBe(true);
-    expect(cont.lastResource).toEqual(GOLDEN.resource);
+    expect(cont.spans.every((s) => s.resource === first.spans[0].resource && s.scope === first.spans[0].scope)).toBe(true);
+    expect(cont.chain).toEqual(first.chain);
+    expect(cont.chain.resources).toEqual([GOLDEN.resource]);
+  });
+
+  it('refers to any of the last full parts: interleaved resources A, B, A, C, B', () => {
+    const pod = (name: string): SpanResource => ({ attributes: { 'service.name': 'shop', 'k8s.pod.name': name }, droppedAttributesCount: 0 });
+    const [A, B, C] = [pod('shop-a'), pod('shop-b'), pod('shop-c')];
+    const http: InstrumentationScope = { name: 'http', attributes: {}, droppedAttributesCount: 0 };
+    const pg: InstrumentationScope = { name: 'pg', version: '8', attributes: {}, droppedAttributesCount: 0 };
+    const parts: Array<[SpanResource, InstrumentationScope]> = [[A, http], [B, pg], [A, pg], [C, http], [B, http]];
+    const spans = parts.map(([resource, scope], i) => spanWith({ resource, scope, name: `s${i}` }));
+    const w = new SpanRecordWriter(64, false, true);
+    spans.forEach((s, i) => w.append(s, i));
+    // Resource fulls: A, B | A is 1 back | C | B is 1 back (C is 0). Scope fulls: http, pg | pg 0 back | http 1 back | http 1 back.
+    expect(heads(w.bytes())).toEqual([
+      { resource: 'full', scope: 'full' }, { resource: 'full', scope: 'full' }, { resource: 1, scope: 0 },
+      { resource: 'full', scope: 1 }, { resource: 1, scope: 1 },
+    ]);
+    const out = decodeSpanRecords(w.bytes());
+    expect(firstSpanMismatch(out.spans, spans)).toBeUndefined();
+    // One frozen object per resource (and scope), refs or not.
+    const [a0, b1, a2, c3, b4] = out.spans;
+    expect(a2.resource).toBe(a0.resource);
+    expect(b4.resource).toBe(b1.resource);
+    expect(c3.resource).not.toBe(a0.resource);
+    expect(b4.scope).toBe(a0.scope);
+    expect(a2.scope).toBe(b1.scope);
+    expect(Object.isFrozen(a2.resource) && Object.isFrozen(a2.resource.attributes)).toBe(true);
+    expect(out.chain.resources).toEqual([A, B, C]);
+    expect(out.chain.scopes).toEqual([http, pg]);
+  });
+
+  it('keeps the last 64 full parts to refer to, writer and decoder alike (older ones are written again)', () => {
+    const svc = (i: number): SpanResource => ({ attributes: { 'service.name': `svc-${i}` }, droppedAttributesCount: 0 });
+    const many = Array.from({ length: 200 }, (_, i) => svc(i));
+    // 70 in full, then: 6 is 63 back (the oldest kept); 5 is 64 back (gone: in full again, which pushes
+    // 6 out); 6 in full again; 69 now 2 back (5 and 6 came after it).
+    const order = [...many.slice(0, 70), many[6], many[5], many[6], many[69]];
+    const w = new SpanRecordWriter(64, false, true);
+    order.forEach((resource, i) => w.append(spanWith({ resource }), i));
+    expect(heads(w.bytes()).slice(68).map((h) => h.resource)).toEqual(['full', 'full', 63, 'full', 'full', 2]);
+    expect(heads(w.bytes()).slice(1).every((h) => h.scope === 0)).toBe(true);
+    const out = decodeSpanRecords(w.bytes());
+    expect(out.spans.map((s) => s.resource)).toEqual(order);
+    expect(out.spans[72].resource).toBe(out.spans[6].resource); // one object per distinct bytes in a decode
+    expect(out.chain.resources).toHaveLength(SPAN_CHAIN_WINDOW);
+    expect(out.chain.resources.slice(-3)).toEqual([many[69], many[5], many[6]]);
+
+    // Random: skewed picks from 200 resources and 100 scopes (the window wraps again and again),
+    // chain restarts, checked against the rule's own model, decoded whole, from each restart alone,
+    // and in random pieces that pass the chain state on (hot.ts's lazy decodes).
+    const rng = new Prng(64);
+    const scopes = Array.from({ length: 100 }, (_, i): InstrumentationScope => ({ name: `lib-${i}`, attributes: {}, droppedAttributesCount: 0 }));
+    const skewed = <T>(xs: T[]): T => xs[Math.floor(xs.length * rng.float() ** 3)];
+    const rw = new SpanRecordWriter(256, true, true);
+    const spans: Span[] = [];
+    const resSeq: Array<SpanResource | null> = [];
+    const scopeSeq: Array<InstrumentationScope | null> = [];
+    const restarts = [0];
+    for (let i = 0; i < 3000; i++) {
+      if (rng.float() < 0.003) {
+        rw.breakChain();
+        restarts.push(rw.byteLength);
+        resSeq.push(null);
+        scopeSeq.push(null);
+      }
+      const s = spanWith({ resource: skewed(many), scope: skewed(scopes), name: `s${i}` });
+      spans.push(s);
+      resSeq.push(s.resource);
+      scopeSeq.push(s.scope);
+      rw.append(s, i);
+    }
+    expect(restarts.length).toBeGreaterThan(3);
+    const bytes = rw.bytes().slice();
+    const got = heads(bytes);
+    expect(got.map((h) => h.resource)).toEqual(expectedHeads(resSeq));
+    expect(got.map((h) => h.scope)).toEqual(expectedHeads(scopeSeq));
+    const refs = got.filter((h) => h.resource !== 'full');
+    expect(refs.length).toBeGreaterThan(1000);
+    expect(refs.some((h) => (h.resource as number) > 40)).toBe(true);
+    expect(got.filter((h) => h.resource === 'full').length).toBeGreaterThan(200);
+
+    const whole = decodeSpanRecords(bytes);
+    expect(firstSpanMismatch(whole.spans, spans)).toBeUndefined();
+    // Every span of one resource shares one decoded object.
+    const decodedOf = new Map<SpanResource, SpanResource>();
+    whole.spans.forEach((d, i) => {
+      const seen = decodedOf.get(spans[i].resource);
+      if (seen === undefined) decodedOf.set(spans[i].resource, d.resource);
+      else expect(d.resource).toBe(seen);
+    });
+    restarts.push(bytes.length);
+    const fromRestarts = restarts.slice(1).flatMap((end, k) => decodeSpanRecords(bytes.subarray(restarts[k], end)).spans);
+    expect(firstSpanMismatch(fromRestarts, spans)).toBeUndefined();
+    const ends: number[] = [];
+    forEachSpanRecord(bytes, (r) => void ends.push(r.end));
+    let chain: SpanChainState | undefined;
+    let from = 0;
+    const pieces: Span[] = [];
+    while (from < bytes.length) {
+      const to = rng.float() < 0.2 ? bytes.length : ends[Math.min(ends.length - 1, ends.findIndex((e) => e > from) + rng.int(0, 40))];
+      const d = decodeSpanRecords(bytes.subarray(from, to), chain);
+      for (const s of d.spans) pieces.push(s);
+      chain = d.chain;
+      from = to;
+    }
+    expect(firstSpanMismatch(pieces, spans)).toBeUndefined();
+    expect(chain?.resources).toEqual(whole.chain.resources);
+    expect(chain?.scopes).toEqual(whole.chain.scopes);
+  });
+
+  it('leaves the chain as it was on a failed append: the records after it encode as if it never came', () => {
+    const rng = new Prng(808);
+    const pool = Array.from({ length: 90 }, (_, i): SpanResource => ({ attributes: { 'service.name': `svc-${i}` }, droppedAttributesCount: 0 }));
+    const scopes = Array.from({ length: 70 }, (_, i): InstrumentationScope => ({ name: `lib-${i}`, attributes: {}, droppedAttributesCount: 0 }));
+    const withFailures = new SpanRecordWriter(64, false, true);
+    const clean = new SpanRecordWriter(64, false, true);
+    let failed = 0;
+    for (let i = 0; i < 2000; i++) {
+      let resource = rng.pick(pool);
+      let scope = rng.pick(scopes);
+      if (rng.float() < 0.3) {
+        // Fails after its resource and scope were written (in full, or as refs): attributes, events,
+        // traceState and links come after them; or before (seq). The next span often carries the
+        // same resource and scope: a ref if the failed record had left them in the window.
+        const failing = { resource: rng.pick(pool), scope: rng.pick(scopes) };
+        const breakage = rng.pick<Record<string, unknown>>([{ attributes: { bad: NaN } }, { events: [null] }, { traceState: 7 }, { links: [{}] }]);
+        const bad = { ...spanWith(failing), ...breakage } as unknown as Span;
+        expect(codeOf(() => withFailures.append(bad, rng.float() < 0.1 ? -1 : i))).toBe('INVALID_INPUT');
+        failed++;
+        if (rng.float() < 0.7) ({ resource, scope } = failing);
+      }
+      const good = spanWith({ resource, scope, name: `s${i}` });
+      withFailures.append(good, i);
+      clean.append(good, i);
+      if (rng.float() < 0.01) {
+        withFailures.breakChain();
+        clean.breakChain();
+      }
+    }
+    expect(failed).toBeGreaterThan(500);
+    expect(withFailures.count).toBe(2000);
+    expect(Buffer.from(withFailures.bytes()).equals(Buffer.from(clean.bytes()))).toBe(true);
+    expect(heads(clean.bytes()).some((h) => h.resource !== 'full')).toBe(true);
   });
 
   it('shares one frozen resource and scope per distinct value; attributes, events and links are each span\'s own', () => {
@@ -216,8 +427,10 @@ describe('span record', () => {
     expect(a.events[0]).not.toBe(b.events[0]);
     a.attributes.a = 2;
     expect(b.attributes).toEqual({ a: 1 });
-    expect(out.lastResource).toBe(d.resource);
-    expect(out.lastScope).toBe(d.scope);
+    // Full parts: res (first chain), res again and GOLDEN's (after the break; the same bytes, one object).
+    expect(out.chain.resources).toEqual([a.resource, a.resource, d.resource]);
+    expect(out.chain.resources[2]).toBe(d.resource);
+    expect(out.chain.scopes).toEqual([a.scope, a.scope]);
   });
 
   it('refuses resource values nested deeper than the writer allows (CORRUPT, not a stack overflow)', () => {
@@ -248,7 +461,7 @@ describe('span record', () => {
       [{ attributes: [] }, 2], [{ events: {} }, 2], [{ events: [null] }, 2], [{ events: [{ ...GOLDEN.events[0], timeNs: -1n }] }, 2],
       [{ events: [{ ...GOLDEN.events[0], attributes: { f: () => 1 } }] }, 2], [{ links: [{ traceId: 'x', spanId: '' }] }, 2],
       [{ links: [{ traceId: GOLDEN.traceId, spanId: GOLDEN.spanId, flags: 0, attributes: {}, droppedAttributesCount: -1 }] }, 2],
-      // A resource that fails after its bytes were written: must not become the chain's anchor.
+      // A resource that fails after its bytes were written: must not join the chain's full parts.
       [{ resource: r2, attributes: { bad: Infinity } }, 2], [{ resource: { attributes: { x: NaN }, droppedAttributesCount: 0 } }, 2],
       [{ scope: { name: 1, attributes: {}, droppedAttributesCount: 0 } }, 2], [{ resource: null }, 2], [{ traceState: 7 }, 2],
       [{}, -1], [{}, 2 ** 53], [{}, 1.5],
@@ -265,7 +478,7 @@ describe('span record', () => {
     }
     expect(hex(w.bytes())).toBe(before);
     expect(w.count).toBe(1);
-    // The failed record's resource was not chained to: the next span with it carries it in full.
+    // The failed record's resource was never referred to: the next span with it carries it in full.
     w.append({ ...GOLDEN, resource: r2 }, 3);
     w.append({ ...GOLDEN, resource: r2 }, 4);
     expect(decodeSpanRecords(w.bytes()).spans.map((s) => s.resource)).toEqual([GOLDEN.resource, r2, r2]);
@@ -321,25 +534,24 @@ describe('span record', () => {
     expect(decodeSpanRecords(r.bytes()).spans[1]).toEqual(GOLDEN);
   });
 
-  it('appends records encoded elsewhere, which must not chain to what precedes them', () => {
+  it('truncates back to a record boundary; what follows never refers to dropped parts', () => {
     const rng = new Prng(77);
-    const scratch = new SpanRecordWriter();
-    const spans = Array.from({ length: 20 }, () => randomSpan(rng));
-    spans.forEach((s, i) => scratch.append(s, 100 + i));
-    const hot = new SpanRecordWriter(64, false, true);
-    hot.append(spans[0], 99);
-    hot.appendEncoded(scratch.bytes(), 20);
-    hot.append(spans[0], 120); // carries its resource again: the chain restarted
-    expect(hot.count).toBe(22);
-    const out = decodeSpanRecords(hot.bytes());
-    expect(Array.from(out.seqs)).toEqual([99, ...spans.map((_, i) => 100 + i), 120]);
-    expect(firstSpanMismatch(out.spans, [spans[0], ...spans, spans[0]])).toBeUndefined();
-    const chained = new SpanRecordWriter(64, false, true);
-    chained.append(GOLDEN, 1);
-    chained.append(GOLDEN, 2);
-    const second = chained.bytes().subarray(spanRecordLength(chained.bytes(), 0));
-    expect(codeOf(() => hot.appendEncoded(second, 1))).toBe('INVALID_INPUT');
-    expect(hot.count).toBe(22);
+    const spans = Array.from({ length: 30 }, () => randomSpan(rng));
+    const w = new SpanRecordWriter(64, false, true);
+    spans.slice(0, 10).forEach((s, i) => w.append(s, i));
+    const keepBytes = w.byteLength;
+    // Dropped records bring new resources and scopes into the window...
+    spans.slice(10, 20).forEach((s, i) => w.append(s, 10 + i));
+    w.truncate(keepBytes, 10);
+    expect(w.count).toBe(10);
+    // ...and the records after the cut carry them again, or refer only to kept ones.
+    spans.slice(10, 20).forEach((s, i) => w.append(s, 10 + i));
+    spans.slice(20).forEach((s, i) => w.append(s, 20 + i));
+    const out = decodeSpanRecords(w.bytes());
+    expect(Array.from(out.seqs)).toEqual(spans.map((_, i) => i));
+    expect(firstSpanMismatch(out.spans, spans)).toBeUndefined();
+    expect(() => w.truncate(w.byteLength + 1, 1)).toThrow(RangeError);
+    expect(() => w.truncate(0, w.count + 1)).toThrow(RangeError);
   });
 
   it('reports every truncation as TRUNCATED (decoder and walker)', () => {
@@ -361,8 +573,8 @@ describe('span record', () => {
 
   it('names impossible values CORRUPT', () => {
     const rec = encodeSpanRecord(GOLDEN, 5);
-    const patched = (at: number, v: number) => {
-      const b = rec.slice();
+    const patched = (at: number, v: number, from = rec) => {
+      const b = from.slice();
       b[at] = v;
       return b;
     };
@@ -370,6 +582,23 @@ describe('span record', () => {
     const spliced = (from: Uint8Array, at: number, remove: number, insert: number[], length?: number) => {
       const b = new Uint8Array([...from.subarray(0, at), ...insert, ...from.subarray(at + remove)]);
       Buffer.from(b.buffer).writeUInt32LE(length ?? b.length, REC_BYTES);
+      return b;
+    };
+    // Two records, the second referring to the first's parts (refs 0 and 0 right after its parent id).
+    const w = new SpanRecordWriter(64, false, true);
+    w.append(GOLDEN, 1);
+    w.append(GOLDEN, 2);
+    const chained = w.bytes().slice();
+    const chainedRef = rec.length + SPAN_RECORD_FIXED_BYTES + 8;
+    expect(hex(chained.subarray(chainedRef, chainedRef + 2))).toBe('0000');
+    expect(decodeSpanRecords(chained).spans).toHaveLength(2);
+    // The second alone refers to nothing; with the first's chain state it decodes.
+    expect(codeOf(() => decodeSpanRecords(chained.subarray(rec.length)))).toBe('CORRUPT');
+    expect(decodeSpanRecords(chained.subarray(rec.length), decodeSpanRecords(rec).chain).spans).toHaveLength(1);
+    /** `chained` with its second record's resource ref replaced by `insert` (or cut at `end`), that record's length made to match. */
+    const refSpliced = (insert: number[], end = chained.length) => {
+      const b = new Uint8Array([...chained.subarray(0, chainedRef), ...insert, ...chained.subarray(chainedRef + 1, end)]);
+      Buffer.from(b.buffer).writeUInt32LE(b.length - rec.length, rec.length + REC_BYTES);
       return b;
     };
     const durationAt = SPAN_RECORD_FIXED_BYTES + 8 + 14 + 9; // after parent, resource and scope parts
@@ -385,8 +614,13 @@ describe('span record', () => {
       ['length below the fixed header', spliced(rec, 0, 0, [], SPAN_RECORD_FIXED_BYTES - 1)],
       ['length short of the content', spliced(rec, rec.length - 1, 1, [])],
       ['a byte after the last part', spliced(rec, rec.length, 0, [0])],
-      ['chained resource in the first record', patched(REC_FLAGS, rec[REC_FLAGS] | FLAG_RESOURCE_PREV)],
-      ['chained scope in the first record', patched(REC_FLAGS, rec[REC_FLAGS] | FLAG_SCOPE_PREV)],
+      ['resource ref in the first record', patched(REC_FLAGS, rec[REC_FLAGS] | FLAG_RESOURCE_REF)],
+      ['scope ref in the first record', patched(REC_FLAGS, rec[REC_FLAGS] | FLAG_SCOPE_REF)],
+      ['resource ref past the full parts before', patched(chainedRef, 1, chained)],
+      ['scope ref past the full parts before', patched(chainedRef + 1, 1, chained)],
+      ['resource ref as a padded varint past them', refSpliced([0x81, 0x00])],
+      ['resource ref of 2^32', refSpliced([0x80, 0x80, 0x80, 0x80, 0x10])],
+      ['resource ref cut by the record end', refSpliced([0x80], chainedRef + 1)],
       ['resource attributes of an unknown form', patched(SPAN_RECORD_FIXED_BYTES + 8 + 4, 9)],
       ['resource part longer than its fields', patched(SPAN_RECORD_FIXED_BYTES + 8, 0x8d)],
       ['status message flagged but empty', spliced(rec, rec.length - 5, 5, [0])],
