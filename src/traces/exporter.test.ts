@@ -253,6 +253,14 @@ describe('TimelessSpanExporter with SimpleSpanProcessor', () => {
     expect(rows).toStrictEqual({ name: 'rows', timeNs: T0_NS + 1_500n, attributes: { count: 3, tags: ['p', null] }, droppedAttributesCount: 0 });
   });
 
+  it('spells NaN and infinities as OTLP/JSON does, so one such value cannot fail the batch', () => {
+    const provider = new BasicTracerProvider({ spanProcessors: [] });
+    const span = provider.getTracer('t').startSpan('x', { attributes: { nan: Number.NaN, inf: [1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY] } });
+    span.end();
+    const input = readableSpanToInput(span as unknown as ReadableSpan);
+    expect(input.attributes).toStrictEqual({ nan: 'NaN', inf: [1, 'Infinity', '-Infinity'] });
+  });
+
   it('keeps events, including recorded exceptions', () => {
     const [ex] = sink.byName('publish').events!;
     expect(ex.name).toBe('exception');

@@ -180,7 +180,9 @@ export function hrTimeToNs(time: HrTime): bigint {
 
 /**
  * OTel attributes to the store's: an undefined value means "not set" and is dropped; arrays may hold
- * null/undefined members (the API allows them) and keep their positions as null.
+ * null/undefined members (the API allows them) and keep their positions as null. NaN and ±Infinity
+ * (the SDK accepts them; the store's attribute values are JSON's) become the strings OTLP/JSON spells
+ * them with ("NaN", "Infinity", "-Infinity"): one such value must not fail the whole export batch.
  */
 function toAttributes(attrs: OtelAttributes | undefined): Attributes {
   const out: Attributes = {};
@@ -188,9 +190,13 @@ function toAttributes(attrs: OtelAttributes | undefined): Attributes {
   for (const key of Object.keys(attrs)) {
     const value = attrs[key];
     if (value === undefined) continue;
-    out[key] = Array.isArray(value) ? value.map((v): AttrValue => v ?? null) : value;
+    out[key] = Array.isArray(value) ? value.map((v): AttrValue => finite(v ?? null)) : finite(value);
   }
   return out;
+}
+
+function finite<T>(v: T): T | string {
+  return typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
 }
 
 function asError(error: unknown): Error {
