@@ -10,16 +10,13 @@ import type { Pool } from '../pool/pool.js';
 import { openDatabase } from '../sqlite/open.js';
 import { migrate } from '../sqlite/migrate.js';
 import { EventBlockIndex } from '../storage/event-index.js';
-import { FilePins, Mutex } from '../storage/mutex.js';
-import { ReadGate } from '../storage/read-gate.js';
-import type { SegmentGcDeps } from '../storage/segment-gc.js';
+import { EventEngineBase, type EventEngineErrorCode } from '../storage/event-engine.js';
 import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
-import { EventWalKeeper } from '../storage/event-wal.js';
 import { Wal } from '../storage/wal.js';
 import { CodecError } from '../codec/errors.js';
 import { decodeEntryRecords, EntryRecordWriter } from './codec/entry-record.js';
 import { LogsError } from './errors.js';
-import { HotTail } from './hot.js';
+import { HotTail, type HotChunk } from './hot.js';
 import { checkResource, detachedEntry, normalizeLogInput, ResourceCache, type NormalizeOptions } from './normalize.js';
 import { fieldValues, listFields, runCount, runQuery, streamQuery, type ReaderHost } from './reader.js';
 import { LOG_SEGMENT_TIERS, runLogCompaction, type LogCompactionReport } from './compaction.js';
@@ -30,7 +27,7 @@ import { LOGS_INDEX_PAGE_BYTES, LOGS_MIGRATIONS } from './schema.js';
 import { LogSealer, type LogSealFormat } from './sealer.js';
 import { LiveTail } from './tail.js';
 import type {
-  LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsOptions, LogsRetentionReport, LogsStats, Resource, SkippedBlock,
+  LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsOptions, LogsRetentionReport, LogsStats, Resource,
 } from './types.js';
 
 /** Engine options beyond the public LogsOptions (tests and tuning). */
@@ -71,18 +68,12 @@ interface ResolvedOptions {
  * (one walk), and its CodecError INVALID_INPUT becomes LogsError INVALID_ENTRY here.
  */
 const RECORD_CHECKS: NormalizeOptions = { recordChecks: true };
-/** Delay from a RAW commit to the background compaction it asks for (a second of seals per run). */
-const COMPACT_AFTER_SEAL_MS = 1000;
 /** Seal format unless LogsEngineOptions.sealFormat says otherwise. */
 const DEFAULT_SEAL_FORMAT: LogSealFormat = 'raw';
 /** A chunk is cut at this many record bytes even before sealEntries (bounds one block). */
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** writeBatch's scratch buffer is dropped after a batch bigger than this (it only grows). */
 const BATCH_SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
-/** Records are handed to the WAL buffer in slices of at least this size (or at sync/cut). */
-const WAL_HANDOFF_BYTES = 256 * 1024;
-/** Unsynced WAL bytes past which a background sync starts. */
-const BACKGROUND_SYNC_BYTES = 8 * 1024 * 1024;
 /** index.db-wal is cut back to this after a complete checkpoint. */
 const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
 
@@ -128,50 +119,32 @@ export interface LogsEngineOpenOptions {
   retentionMaxBytes?: number;
 }
 
-export class LogsEngine implements ReaderHost {
-  readonly root: string;
-  readonly dbFile: string;
+export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost {
   readonly opts: ResolvedOptions;
-  readonly pool: Pool;
-  readonly db: Database.Database;
-  readonly index: EventBlockIndex;
-  readonly segments: SegmentSet;
-  readonly wal: Wal;
   readonly hot: HotTail;
   readonly sealer: LogSealer;
-  readonly pins = new FilePins();
-  readonly maintenance = new Mutex();
-  readonly gate = new ReadGate();
   readonly tail: LiveTail;
   private readonly resources: ResourceCache;
   /** writeBatch encodes (and so checks) a whole batch here before any of it is kept. */
   private batchScratch = new EntryRecordWriter();
-  private nextSeq: number;
-  private sealedSeq: number;
-  private readonly walKeeper: EventWalKeeper;
-  private readonly corruptSeen = new Set<string>();
-  private closed = false;
-  private closing: Promise<void> | null = null;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private backgroundError: unknown;
-  private compactTimer: NodeJS.Timeout | undefined;
-  private compacting = false;
-  private compactAgain = false;
 
   private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal) {
-    this.root = root;
-    this.dbFile = path.join(root, 'index.db');
+    super(root, path.join(root, 'index.db'), pool, db, index, segments, wal, {
+      signal: 'logs',
+      events: 'log entries',
+      optionPrefix: 'logs.',
+      sealIntervalMs: opts.sealIntervalMs,
+      maxPendingBytes: opts.maxPendingBytes,
+      compactIntervalMs: opts.compactIntervalMs,
+      compaction: opts.compaction,
+      // RAW blocks are what compaction converts; with compactIntervalMs 0 only compactNow() compacts.
+      compactAfterSeal: opts.sealFormat === 'raw' && opts.compactIntervalMs !== 0,
+      log: opts.log,
+    });
     this.opts = opts;
-    this.pool = pool;
-    this.db = db;
-    this.index = index;
-    this.segments = segments;
-    this.wal = wal;
     this.tail = new LiveTail(opts.log);
     this.hot = new HotTail(opts.indexedAttributes);
     this.resources = new ResourceCache(opts.resource);
-    this.sealedSeq = index.sealedSeq();
-    this.nextSeq = this.sealedSeq + 1;
     this.sealer = new LogSealer({
       pool,
       db,
@@ -186,18 +159,18 @@ export class LogsEngine implements ReaderHost {
       onCommit: () => this.afterCommit(),
       onError: (err) => this.reportBackground('sealing', err),
     });
-    this.walKeeper = new EventWalKeeper({
-      wal,
-      pool,
-      dbFile: this.dbFile,
-      maintenance: this.maintenance,
-      isClosed: () => this.closed,
-      sealedSeq: () => this.sealedSeq,
-      nextSeq: () => this.nextSeq,
-      hotEmpty: () => this.hot.entries === 0,
-      handoff: () => this.handoff(),
-      reportBackground: (what, err) => this.reportBackground(what, err),
-    });
+  }
+
+  protected runCompaction(): Promise<LogCompactionReport> {
+    return runLogCompaction(this);
+  }
+
+  protected eventError(code: EventEngineErrorCode, message: string): Error {
+    return new LogsError(code, message);
+  }
+
+  protected beforeClose(): void {
+    this.tail.clear();
   }
 
   static async open(o: LogsEngineOpenOptions): Promise<LogsEngine> {
@@ -252,18 +225,8 @@ export class LogsEngine implements ReaderHost {
       }
     }
     this.cutReplayed();
-    this.nextSeq = maxSeq + 1;
-    this.walKeeper.replayed(maxSeq);
+    this.replayed(maxSeq);
     if (skippedRecords > 0) this.opts.log(`timeless logs: ${skippedRecords} WAL records could not be decoded`);
-  }
-
-  /** Replayed entries are in the WAL already: mark them logged, then seal them. */
-  private cutReplayed(): void {
-    const a = this.hot.active;
-    a.logged = a.writer.byteLength;
-    a.writer.breakChain(); // like a WAL hand-off: a record after this point never chains to one before
-    const cut = this.hot.cut();
-    if (cut) this.sealer.push(cut);
   }
 
   // ------------------------------------------------------------------ write path
@@ -325,106 +288,12 @@ export class LogsEngine implements ReaderHost {
     // The entry holds the caller's attributes (serialized above): subscribers get their own copy.
     if (this.tail.size > 0) this.tail.deliver(detachedEntry(entry));
     const a = this.hot.active;
-    if (a.count >= this.opts.sealEntries || a.recordBytes >= CHUNK_MAX_RECORD_BYTES) this.cutActive();
-    else if (a.recordBytes - a.logged >= WAL_HANDOFF_BYTES) this.handoff();
-  }
-
-  /** Gives the active chunk's unlogged records to the WAL buffer (one WAL record for many entries). */
-  private handoff(): void {
-    const bytes = this.hot.takeUnlogged();
-    if (bytes === undefined) return;
-    this.wal.append(bytes);
-    this.walKeeper.appended(bytes.length);
-    if (this.wal.pendingBytes > BACKGROUND_SYNC_BYTES) this.wal.sync().catch((err) => this.reportBackground('WAL sync', err));
-  }
-
-  /** Ends the active chunk and hands it to the sealer (its records go to the WAL first: seq order). */
-  private cutActive(): void {
-    if (this.hot.active.count === 0) return;
-    this.handoff();
-    const cut = this.hot.cut();
-    if (cut) this.sealer.push(cut);
-  }
-
-  /** Hot tail + chunks being sealed + unsynced WAL bytes. */
-  get pendingBytes(): number {
-    return this.hot.memoryBytes + this.wal.pendingBytes;
-  }
-
-  private checkPressure(): void {
-    const pending = this.pendingBytes;
-    if (pending <= this.opts.maxPendingBytes) return;
-    // Let sealing catch up with what is there (flush() waits for it).
-    this.cutActive();
-    throw new LogsError(
-      'BACKPRESSURE',
-      `${pending} bytes of log entries are waiting to be sealed or synced (maxPendingBytes ${this.opts.maxPendingBytes}); ` +
-        'await logs.flush() (it waits until sealing catches up) and retry, or raise logs.maxPendingBytes',
-    );
-  }
-
-  // ------------------------------------------------------------------ durability
-
-  /** Resolves once every entry written before the call is on disk (WAL fdatasync); under backpressure, also once sealing caught up. */
-  async flush(): Promise<void> {
-    this.assertOpen();
-    await this.syncWal();
-    for (let rounds = 0; this.pendingBytes > this.opts.maxPendingBytes / 2 && rounds < 100 && !this.closed; rounds++) {
-      this.cutActive();
-      await this.sealer.drain();
-    }
-  }
-
-  /** Hands staged records to the WAL and fdatasyncs it. */
-  async syncWal(): Promise<void> {
-    this.handoff();
-    await this.wal.sync();
-  }
-
-  /** Seals the whole hot tail now and waits until its blocks are committed. */
-  async sealNow(): Promise<void> {
-    this.assertOpen();
-    this.cutActive();
-    await this.sealer.drain();
-  }
-
-  private afterCommit(): void {
-    this.sealedSeq = this.index.sealedSeq();
-    this.walKeeper.committed();
-    this.requestCompaction();
-  }
-
-  /**
-   * RAW blocks were committed: compaction (RAW -> columnar) runs in the background soon after, one
-   * run at a time; commits meanwhile ask for the next run. Off with compaction: false or
-   * compactIntervalMs: 0 (then only compactNow() compacts).
-   */
-  private requestCompaction(): void {
-    if (!this.opts.compaction || this.opts.compactIntervalMs === 0 || this.opts.sealFormat !== 'raw' || this.closed) return;
-    if (this.compacting) {
-      this.compactAgain = true;
-      return;
-    }
-    if (this.compactTimer) return;
-    this.compactTimer = setTimeout(() => {
-      this.compactTimer = undefined;
-      if (this.closed) return;
-      this.compacting = true;
-      this.compactAgain = false;
-      this.maintenance
-        .run(() => runLogCompaction(this))
-        .catch((err) => this.reportBackground('compaction', err))
-        .finally(() => {
-          this.compacting = false;
-          if (this.compactAgain) this.requestCompaction();
-        });
-    }, COMPACT_AFTER_SEAL_MS);
-    this.compactTimer.unref();
+    this.afterAppend(a.count >= this.opts.sealEntries || a.recordBytes >= CHUNK_MAX_RECORD_BYTES);
   }
 
   // ------------------------------------------------------------------ reads
 
-  snapshot(): { chunks: Array<{ chunk: import('./hot.js').HotChunk; n: number; ordered: boolean }>; sealedSeq: number } {
+  snapshot(): { chunks: Array<{ chunk: HotChunk; n: number; ordered: boolean }>; sealedSeq: number } {
     // `ordered` is taken now: it describes the first n entries, which later appends do not change.
     return {
       chunks: this.hot.chunks().map((chunk) => {
@@ -477,17 +346,10 @@ export class LogsEngine implements ReaderHost {
 
   /**
    * Seals the hot tail, compacts (RAW blocks become columnar, small blocks merge), then leaves the
-   * store at rest for measurement: the WAL files every entry of which is in committed blocks are
-   * dropped (rotate + drop, awaited) and index.db's -wal is checkpointed back (TRUNCATE, in the pool).
+   * store at rest for measurement (sealed WAL dropped, index.db-wal truncated).
    */
-  async compactNow(): Promise<LogCompactionReport> {
-    this.assertOpen();
-    await this.sealNow();
-    return this.maintenance.run(async () => {
-      const report = await runLogCompaction(this);
-      if (!this.closed) await this.walKeeper.settleAtRest();
-      return report;
-    });
+  compactNow(): Promise<LogCompactionReport> {
+    return this.compactNowThen(() => runLogCompaction(this));
   }
 
   async runRetention(r: ResolvedLogsRetention, nowMs = Date.now()): Promise<LogsRetentionReport> {
@@ -504,109 +366,6 @@ export class LogsEngine implements ReaderHost {
   async stats(): Promise<LogsStats> {
     this.assertOpen();
     return computeLogStats(this);
-  }
-
-  gcDeps(): SegmentGcDeps {
-    return { index: this.index, segments: this.segments, pins: this.pins, dbFile: this.dbFile, readsIdle: () => this.gate.idle() };
-  }
-
-  /** A block found unreadable: recorded once (index.db `corrupt`, counted in stats), logged, never rewritten. */
-  reportCorrupt(s: SkippedBlock & { blockId: number }): void {
-    // Keyed by place too: a deleted block's id can be reused by a new block.
-    const key = `${s.blockId}@${s.file}:${s.offset}`;
-    if (this.corruptSeen.has(key)) return;
-    this.corruptSeen.add(key);
-    let fresh = true;
-    try {
-      fresh = this.index.markCorrupt(s.blockId, s.file, s.offset, s.code, s.message);
-    } catch (err) {
-      this.reportBackground('recording a corrupt block', err);
-    }
-    if (fresh) {
-      this.opts.log(
-        `timeless logs: corrupt block ${s.blockId} at ${s.file}:${s.offset} skipped (${s.code}: ${s.message}); ` +
-          'it is left in place; queries return the rest of the data',
-      );
-    }
-  }
-
-  private reportBackground(what: string, err: unknown): void {
-    if (this.closed && err instanceof Error && /closed/i.test(err.message)) return;
-    this.backgroundError = err;
-    this.opts.log(`timeless logs: background ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
-
-  get lastBackgroundError(): unknown {
-    return this.backgroundError;
-  }
-
-  private startTimers(): void {
-    if (this.opts.sealIntervalMs > 0) {
-      this.timers.push(
-        setInterval(() => {
-          if (this.closed) return;
-          this.cutActive();
-          if (this.wal.pendingBytes > 0) this.wal.sync().catch((err) => this.reportBackground('WAL sync', err));
-        }, this.opts.sealIntervalMs),
-      );
-    }
-    if (this.opts.compaction && this.opts.compactIntervalMs > 0) {
-      this.timers.push(
-        setInterval(() => {
-          if (this.closed) return;
-          this.maintenance.run(() => runLogCompaction(this)).catch((err) => this.reportBackground('compaction', err));
-        }, this.opts.compactIntervalMs),
-      );
-    }
-    for (const t of this.timers) t.unref();
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new LogsError('CLOSED', 'the logs store is closed; open it again with Timeless.open()');
-  }
-
-  /** Writes stop as soon as close() starts: close seals what was written before, nothing after. */
-  private assertWritable(): void {
-    if (this.closing || this.closed) throw new LogsError('CLOSED', 'the logs store is closing; open it again with Timeless.open()');
-  }
-
-  /**
-   * Flushes the WAL, seals the hot tail, drops the WAL files that are all sealed, and releases
-   * everything. If sealing fails, the WAL keeps the entries and the next open replays them.
-   */
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closing = (async () => {
-      for (const t of this.timers) clearInterval(t);
-      if (this.compactTimer) clearTimeout(this.compactTimer);
-      this.tail.clear();
-      let err: unknown;
-      try {
-        this.cutActive();
-        await this.wal.sync();
-      } catch (e) {
-        err = e;
-      }
-      try {
-        await this.sealer.drain();
-        await this.maintenance.run(() => this.walKeeper.dropAllSealed());
-      } catch (e) {
-        this.reportBackground('sealing at close (the WAL keeps the entries)', e);
-      }
-      this.closed = true;
-      await this.maintenance.run(async () => undefined);
-      await this.sealer.idle();
-      await this.gate.idle();
-      await this.walKeeper.idle();
-      await this.wal.close().catch(() => undefined);
-      this.db.close();
-      if (err) throw err;
-    })();
-    return this.closing;
   }
 }
 

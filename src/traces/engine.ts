@@ -14,10 +14,7 @@ import { migrate } from '../sqlite/migrate.js';
 import { runEventBackup, type EventBackupReport } from '../storage/event-backup.js';
 import { EventBlockIndex } from '../storage/event-index.js';
 import { runEventRetention, type ResolvedEventRetention } from '../storage/event-retention.js';
-import { EventWalKeeper } from '../storage/event-wal.js';
-import { FilePins, Mutex } from '../storage/mutex.js';
-import { ReadGate } from '../storage/read-gate.js';
-import type { SegmentGcDeps } from '../storage/segment-gc.js';
+import { EventEngineBase, type EventEngineErrorCode } from '../storage/event-engine.js';
 import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
 import { Wal } from '../storage/wal.js';
 import { decodeSpanRecords } from './codec/span-record.js';
@@ -32,7 +29,7 @@ import { SpanSealer } from './sealer.js';
 import { computeTraceStats } from './stats.js';
 import { SpanTail, type SpanFilter } from './tail.js';
 import { DEFAULT_INDEXED_SPAN_ATTRIBUTES } from './terms.js';
-import type { Attributes, SkippedBlock, Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesOptions, TracesRetentionReport, TracesStats } from './types.js';
+import type { Attributes, Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesOptions, TracesRetentionReport, TracesStats } from './types.js';
 
 /** Engine options beyond the public TracesOptions (tests and tuning). */
 export interface TracesEngineOptions extends TracesOptions {
@@ -56,14 +53,8 @@ interface ResolvedOptions {
   log: (message: string) => void;
 }
 
-/** Delay from a RAW commit to the background compaction it asks for (a second of seals per run). */
-const COMPACT_AFTER_SEAL_MS = 1000;
 /** A chunk is cut at this many record bytes even before sealSpans (bounds one block). */
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** Records are handed to the WAL buffer in slices of at least this size (or at sync/cut). */
-const WAL_HANDOFF_BYTES = 256 * 1024;
-/** Unsynced WAL bytes past which a background sync starts. */
-const BACKGROUND_SYNC_BYTES = 8 * 1024 * 1024;
 /** index.db-wal is cut back to this after a complete checkpoint. */
 const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
 /** write() checks each span into its record at once: normalize skips what the writer checks. */
@@ -107,49 +98,30 @@ export interface TracesEngineOpenOptions {
   retentionMaxBytes?: number;
 }
 
-export class TracesEngine implements TraceReaderHost {
-  readonly root: string;
-  readonly dbFile: string;
+export class TracesEngine extends EventEngineBase<SpanHotChunk> implements TraceReaderHost {
   readonly opts: ResolvedOptions;
-  readonly pool: Pool;
-  readonly db: Database.Database;
-  readonly index: EventBlockIndex;
-  readonly segments: SegmentSet;
-  readonly wal: Wal;
   readonly hot: SpanHotTail;
   readonly sealer: SpanSealer;
-  readonly pins = new FilePins();
-  readonly maintenance = new Mutex();
-  readonly gate = new ReadGate();
   readonly tail: SpanTail;
   readonly operationsTable: OperationsTable;
   private readonly defaults: SpanDefaults;
-  private readonly walKeeper: EventWalKeeper;
-  private nextSeq: number;
-  private sealedSeq: number;
-  private readonly corruptSeen = new Set<string>();
-  private closed = false;
-  private closing: Promise<void> | null = null;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private backgroundError: unknown;
-  private compactTimer: NodeJS.Timeout | undefined;
-  private compacting = false;
-  private compactAgain = false;
 
   private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal) {
-    this.root = root;
-    this.dbFile = path.join(root, 'index.db');
+    super(root, path.join(root, 'index.db'), pool, db, index, segments, wal, {
+      signal: 'traces',
+      events: 'spans',
+      optionPrefix: 'traces.',
+      sealIntervalMs: opts.sealIntervalMs,
+      maxPendingBytes: opts.maxPendingBytes,
+      compactIntervalMs: opts.compactIntervalMs,
+      compaction: opts.compaction,
+      compactAfterSeal: true,
+      log: opts.log,
+    });
     this.opts = opts;
-    this.pool = pool;
-    this.db = db;
-    this.index = index;
-    this.segments = segments;
-    this.wal = wal;
     this.tail = new SpanTail(opts.log);
     this.hot = new SpanHotTail(opts.indexedAttributes);
     this.defaults = new SpanDefaults(opts.resource);
-    this.sealedSeq = index.sealedSeq();
-    this.nextSeq = this.sealedSeq + 1;
     this.operationsTable = new OperationsTable(db);
     this.sealer = new SpanSealer({
       operations: this.operationsTable,
@@ -162,18 +134,6 @@ export class TracesEngine implements TraceReaderHost {
       root,
       onCommit: () => this.afterCommit(),
       onError: (err) => this.reportBackground('sealing', err),
-    });
-    this.walKeeper = new EventWalKeeper({
-      wal,
-      pool,
-      dbFile: this.dbFile,
-      maintenance: this.maintenance,
-      isClosed: () => this.closed,
-      sealedSeq: () => this.sealedSeq,
-      nextSeq: () => this.nextSeq,
-      hotEmpty: () => this.hot.events === 0,
-      handoff: () => this.handoff(),
-      reportBackground: (what, err) => this.reportBackground(what, err),
     });
   }
 
@@ -204,6 +164,18 @@ export class TracesEngine implements TraceReaderHost {
     }
   }
 
+  protected runCompaction(): Promise<SpanCompactionReport> {
+    return runSpanCompaction(this);
+  }
+
+  protected eventError(code: EventEngineErrorCode, message: string): Error {
+    return new TracesError(code, message);
+  }
+
+  protected beforeClose(): void {
+    this.tail.clear();
+  }
+
   /** WAL replay into the hot tail: spans with seq <= sealed_seq are in blocks already. */
   private replay(payloads: Uint8Array[]): void {
     let maxSeq = this.sealedSeq;
@@ -228,18 +200,8 @@ export class TracesEngine implements TraceReaderHost {
       }
     }
     this.cutReplayed();
-    this.nextSeq = maxSeq + 1;
-    this.walKeeper.replayed(maxSeq);
+    this.replayed(maxSeq);
     if (skippedRecords > 0) this.opts.log(`timeless traces: ${skippedRecords} WAL records could not be decoded`);
-  }
-
-  /** Replayed spans are in the WAL already: mark them logged, then seal them. */
-  private cutReplayed(): void {
-    const a = this.hot.active;
-    a.logged = a.writer.byteLength;
-    a.writer.breakChain(); // like a WAL hand-off: a record after this point never chains to one before
-    const cut = this.hot.cut();
-    if (cut) this.sealer.push(cut);
   }
 
   private chunkFull(): boolean {
@@ -269,7 +231,10 @@ export class TracesEngine implements TraceReaderHost {
     } catch (err) {
       throw spanInputError(err);
     }
-    this.appended(span, seq);
+    this.nextSeq = seq + 1;
+    // The span holds the caller's attribute objects (serialized above): subscribers get their own copy.
+    if (this.tail.size > 0) this.tail.deliver(detachedSpan(span));
+    this.afterAppend(this.chunkFull());
   }
 
   /** All or nothing: a bad span rejects the whole batch (nothing of it is kept). */
@@ -292,114 +257,9 @@ export class TracesEngine implements TraceReaderHost {
     }
     for (let k = 0; k < n; k++) {
       this.nextSeq++;
-      // The span holds the caller's attribute objects (serialized above): subscribers get their own copy.
       if (this.tail.size > 0) this.tail.deliver(detachedSpan(spans[k]));
     }
-    this.afterAppend();
-  }
-
-  /** Bookkeeping after hot.append: seq, live tail, chunk cut or WAL handoff. */
-  private appended(span: Span, seq: number): void {
-    this.nextSeq = seq + 1;
-    // The span holds the caller's attribute objects (serialized above): subscribers get their own copy.
-    if (this.tail.size > 0) this.tail.deliver(detachedSpan(span));
-    this.afterAppend();
-  }
-
-  /** Cuts the active chunk when full, else hands a big enough slice of it to the WAL. */
-  private afterAppend(): void {
-    const a = this.hot.active;
-    if (this.chunkFull()) this.cutActive();
-    else if (a.recordBytes - a.logged >= WAL_HANDOFF_BYTES) this.handoff();
-  }
-
-  /** Gives the active chunk's unlogged records to the WAL buffer (one WAL record for many spans). */
-  private handoff(): void {
-    const bytes = this.hot.takeUnlogged();
-    if (bytes === undefined) return;
-    this.wal.append(bytes);
-    this.walKeeper.appended(bytes.length);
-    if (this.wal.pendingBytes > BACKGROUND_SYNC_BYTES) this.wal.sync().catch((err) => this.reportBackground('WAL sync', err));
-  }
-
-  /** Ends the active chunk and hands it to the sealer (its records go to the WAL first: seq order). */
-  private cutActive(): void {
-    if (this.hot.active.count === 0) return;
-    this.handoff();
-    const cut = this.hot.cut();
-    if (cut) this.sealer.push(cut);
-  }
-
-  /** Hot tail + chunks being sealed + unsynced WAL bytes. */
-  get pendingBytes(): number {
-    return this.hot.memoryBytes + this.wal.pendingBytes;
-  }
-
-  private checkPressure(): void {
-    const pending = this.pendingBytes;
-    if (pending <= this.opts.maxPendingBytes) return;
-    // Let sealing catch up with what is there (flush() waits for it).
-    this.cutActive();
-    throw new TracesError(
-      'BACKPRESSURE',
-      `${pending} bytes of spans are waiting to be sealed or synced (maxPendingBytes ${this.opts.maxPendingBytes}); ` +
-        'await traces.flush() (it waits until sealing catches up) and retry, or raise traces.maxPendingBytes',
-    );
-  }
-
-  // ------------------------------------------------------------------ durability
-
-  /** Resolves once every span written before the call is on disk (WAL fdatasync); under backpressure, also once sealing caught up. */
-  async flush(): Promise<void> {
-    this.assertOpen();
-    await this.syncWal();
-    for (let rounds = 0; this.pendingBytes > this.opts.maxPendingBytes / 2 && rounds < 100 && !this.closed; rounds++) {
-      this.cutActive();
-      await this.sealer.drain();
-    }
-  }
-
-  /** Hands staged records to the WAL and fdatasyncs it. */
-  async syncWal(): Promise<void> {
-    this.handoff();
-    await this.wal.sync();
-  }
-
-  /** Seals the whole hot tail now and waits until its blocks are committed. */
-  async sealNow(): Promise<void> {
-    this.assertOpen();
-    this.cutActive();
-    await this.sealer.drain();
-  }
-
-  private afterCommit(): void {
-    this.sealedSeq = this.index.sealedSeq();
-    this.walKeeper.committed();
-    this.requestCompaction();
-  }
-
-  /** RAW blocks were committed: compaction runs in the background soon after, one run at a time. */
-  private requestCompaction(): void {
-    if (!this.opts.compaction || this.closed) return;
-    if (this.compacting) {
-      this.compactAgain = true;
-      return;
-    }
-    if (this.compactTimer) return;
-    this.compactTimer = setTimeout(() => {
-      this.compactTimer = undefined;
-      if (this.closed) return;
-      this.compacting = true;
-      this.compactAgain = false;
-      this.maintenance
-        .run(() => runSpanCompaction(this))
-        .catch((err) => this.reportBackground('compaction', err))
-        .finally(() => {
-          this.compacting = false;
-          if (this.compactAgain) this.requestCompaction();
-        });
-    }, COMPACT_AFTER_SEAL_MS);
-    this.compactTimer.unref();
+    this.afterAppend(this.chunkFull());
   }
 
   // ------------------------------------------------------------------ reads
@@ -452,18 +312,9 @@ export class TracesEngine implements TraceReaderHost {
 
   // ------------------------------------------------------------------ maintenance
 
-  /**
-   * Seals the hot tail, compacts (RAW blocks become columnar), then leaves the store at rest for
-   * measurement: sealed WAL files dropped and index.db's -wal checkpointed back (TRUNCATE, in the pool).
-   */
-  async compactNow(): Promise<SpanCompactionReport> {
-    this.assertOpen();
-    await this.sealNow();
-    return this.maintenance.run(async () => {
-      const report = await runSpanCompaction(this);
-      if (!this.closed) await this.walKeeper.settleAtRest();
-      return report;
-    });
+  /** Seals the hot tail, compacts (RAW blocks become columnar), then leaves the store at rest. */
+  compactNow(): Promise<SpanCompactionReport> {
+    return this.compactNowThen(() => runSpanCompaction(this));
   }
 
   async runRetention(r: ResolvedEventRetention, nowMs = Date.now()): Promise<TracesRetentionReport> {
@@ -485,108 +336,5 @@ export class TracesEngine implements TraceReaderHost {
   async stats(): Promise<TracesStats> {
     this.assertOpen();
     return computeTraceStats(this);
-  }
-
-  gcDeps(): SegmentGcDeps {
-    return { index: this.index, segments: this.segments, pins: this.pins, dbFile: this.dbFile, readsIdle: () => this.gate.idle() };
-  }
-
-  /** A block found unreadable: recorded once (index.db `corrupt`, counted in stats), logged, never rewritten. */
-  reportCorrupt(s: SkippedBlock & { blockId: number }): void {
-    // Keyed by place too: a deleted block's id can be reused by a new block.
-    const key = `${s.blockId}@${s.file}:${s.offset}`;
-    if (this.corruptSeen.has(key)) return;
-    this.corruptSeen.add(key);
-    let fresh = true;
-    try {
-      fresh = this.index.markCorrupt(s.blockId, s.file, s.offset, s.code, s.message);
-    } catch (err) {
-      this.reportBackground('recording a corrupt block', err);
-    }
-    if (fresh) {
-      this.opts.log(
-        `timeless traces: corrupt block ${s.blockId} at ${s.file}:${s.offset} skipped (${s.code}: ${s.message}); ` +
-          'it is left in place; queries return the rest of the data',
-      );
-    }
-  }
-
-  private reportBackground(what: string, err: unknown): void {
-    if (this.closed && err instanceof Error && /closed/i.test(err.message)) return;
-    this.backgroundError = err;
-    this.opts.log(`timeless traces: background ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
-
-  get lastBackgroundError(): unknown {
-    return this.backgroundError;
-  }
-
-  private startTimers(): void {
-    if (this.opts.sealIntervalMs > 0) {
-      this.timers.push(
-        setInterval(() => {
-          if (this.closed) return;
-          this.cutActive();
-          if (this.wal.pendingBytes > 0) this.wal.sync().catch((err) => this.reportBackground('WAL sync', err));
-        }, this.opts.sealIntervalMs),
-      );
-    }
-    if (this.opts.compaction && this.opts.compactIntervalMs > 0) {
-      this.timers.push(
-        setInterval(() => {
-          if (this.closed) return;
-          this.maintenance.run(() => runSpanCompaction(this)).catch((err) => this.reportBackground('compaction', err));
-        }, this.opts.compactIntervalMs),
-      );
-    }
-    for (const t of this.timers) t.unref();
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new TracesError('CLOSED', 'the traces store is closed; open it again with Timeless.open()');
-  }
-
-  /** Writes stop as soon as close() starts: close seals what was written before, nothing after. */
-  private assertWritable(): void {
-    if (this.closing || this.closed) throw new TracesError('CLOSED', 'the traces store is closing; open it again with Timeless.open()');
-  }
-
-  /**
-   * Flushes the WAL, seals the hot tail, drops the WAL files that are all sealed, and releases
-   * everything. If sealing fails, the WAL keeps the spans and the next open replays them.
-   */
-  close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closing = (async () => {
-      for (const t of this.timers) clearInterval(t);
-      if (this.compactTimer) clearTimeout(this.compactTimer);
-      this.tail.clear();
-      let err: unknown;
-      try {
-        this.cutActive();
-        await this.wal.sync();
-      } catch (e) {
-        err = e;
-      }
-      try {
-        await this.sealer.drain();
-        await this.maintenance.run(() => this.walKeeper.dropAllSealed());
-      } catch (e) {
-        this.reportBackground('sealing at close (the WAL keeps the spans)', e);
-      }
-      this.closed = true;
-      await this.maintenance.run(async () => undefined);
-      await this.sealer.idle();
-      await this.gate.idle();
-      await this.walKeeper.idle();
-      await this.wal.close().catch(() => undefined);
-      this.db.close();
-      if (err) throw err;
-    })();
-    return this.closing;
   }
 }
