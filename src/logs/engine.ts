@@ -201,32 +201,17 @@ export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost 
     }
   }
 
-  /** WAL replay into the hot tail: entries with seq <= sealed_seq are in blocks already. */
+  /** WAL replay into the hot tail (storage/event-engine.ts replayWal). */
   private replay(payloads: Uint8Array[]): void {
-    let maxSeq = this.sealedSeq;
-    let skippedRecords = 0;
-    for (const payload of payloads) {
-      let decoded;
-      try {
-        decoded = decodeEntryRecords(payload);
-      } catch (err) {
-        // The frame's crc held, so this is a bug or a foreign file: keep going with the rest.
-        skippedRecords++;
-        this.opts.log(`timeless logs: WAL record skipped on replay (${(err as Error).message})`);
-        continue;
-      }
-      const { entries, seqs } = decoded;
-      for (let i = 0; i < entries.length; i++) {
-        const seq = seqs[i];
-        if (seq <= this.sealedSeq) continue;
-        this.hot.append(entries[i], seq);
-        if (seq > maxSeq) maxSeq = seq;
-        if (this.hot.active.count >= this.opts.sealEntries || this.hot.active.recordBytes >= CHUNK_MAX_RECORD_BYTES) this.cutReplayed();
-      }
-    }
-    this.cutReplayed();
-    this.replayed(maxSeq);
-    if (skippedRecords > 0) this.opts.log(`timeless logs: ${skippedRecords} WAL records could not be decoded`);
+    this.replayWal(
+      payloads,
+      (p) => {
+        const d = decodeEntryRecords(p);
+        return { events: d.entries, seqs: d.seqs };
+      },
+      (entry, seq) => this.hot.append(entry, seq),
+      () => this.hot.active.count >= this.opts.sealEntries || this.hot.active.recordBytes >= CHUNK_MAX_RECORD_BYTES,
+    );
   }
 
   // ------------------------------------------------------------------ write path

@@ -111,14 +111,47 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
 
   // ------------------------------------------------------------------ write path
 
-  /** After replay: the last seq replayed, and the WAL files it came from. */
-  protected replayed(maxSeq: number): void {
+  /**
+   * WAL replay into the hot tail: each payload's records decoded (`decode`), events with seq <=
+   * sealed_seq skipped (they are in blocks already), the others appended (`append`) and sealed in
+   * chunks (`chunkFull`). A payload that does not decode is reported and skipped: its frame's crc
+   * held, so it is a bug or a foreign file, and the rest still replays.
+   */
+  protected replayWal<E>(
+    payloads: readonly Uint8Array[],
+    decode: (payload: Uint8Array) => { events: readonly E[]; seqs: ArrayLike<number> },
+    append: (event: E, seq: number) => void,
+    chunkFull: () => boolean,
+  ): void {
+    const { signal, log } = this.settings;
+    let maxSeq = this.sealedSeq;
+    let skippedRecords = 0;
+    for (const payload of payloads) {
+      let decoded;
+      try {
+        decoded = decode(payload);
+      } catch (err) {
+        skippedRecords++;
+        log(`timeless ${signal}: WAL record skipped on replay (${(err as Error).message})`);
+        continue;
+      }
+      const { events, seqs } = decoded;
+      for (let i = 0; i < events.length; i++) {
+        const seq = seqs[i];
+        if (seq <= this.sealedSeq) continue;
+        append(events[i], seq);
+        if (seq > maxSeq) maxSeq = seq;
+        if (chunkFull()) this.cutReplayed();
+      }
+    }
+    this.cutReplayed();
     this.nextSeq = maxSeq + 1;
     this.walKeeper.replayed(maxSeq);
+    if (skippedRecords > 0) log(`timeless ${signal}: ${skippedRecords} WAL records could not be decoded`);
   }
 
   /** Replayed events are in the WAL already: mark them logged, then seal them. */
-  protected cutReplayed(): void {
+  private cutReplayed(): void {
     const a = this.hot.active;
     a.logged = a.writer.byteLength;
     a.writer.breakChain(); // like a WAL hand-off: a record after this point never refers to one before

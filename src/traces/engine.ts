@@ -176,32 +176,17 @@ export class TracesEngine extends EventEngineBase<SpanHotChunk> implements Trace
     this.tail.clear();
   }
 
-  /** WAL replay into the hot tail: spans with seq <= sealed_seq are in blocks already. */
+  /** WAL replay into the hot tail (storage/event-engine.ts replayWal). */
   private replay(payloads: Uint8Array[]): void {
-    let maxSeq = this.sealedSeq;
-    let skippedRecords = 0;
-    for (const payload of payloads) {
-      let decoded;
-      try {
-        decoded = decodeSpanRecords(payload);
-      } catch (err) {
-        // The frame's crc held, so this is a bug or a foreign file: keep going with the rest.
-        skippedRecords++;
-        this.opts.log(`timeless traces: WAL record skipped on replay (${(err as Error).message})`);
-        continue;
-      }
-      const { spans, seqs } = decoded;
-      for (let i = 0; i < spans.length; i++) {
-        const seq = seqs[i];
-        if (seq <= this.sealedSeq) continue;
-        this.hot.append(spans[i], seq);
-        if (seq > maxSeq) maxSeq = seq;
-        if (this.chunkFull()) this.cutReplayed();
-      }
-    }
-    this.cutReplayed();
-    this.replayed(maxSeq);
-    if (skippedRecords > 0) this.opts.log(`timeless traces: ${skippedRecords} WAL records could not be decoded`);
+    this.replayWal(
+      payloads,
+      (p) => {
+        const d = decodeSpanRecords(p);
+        return { events: d.spans, seqs: d.seqs };
+      },
+      (span, seq) => this.hot.append(span, seq),
+      () => this.chunkFull(),
+    );
   }
 
   private chunkFull(): boolean {
