@@ -1,11 +1,12 @@
 // A worker's cache of opened columnar span blocks (codec/block.ts SpanBlockReader: the block's
-// bytes plus the dictionaries it parsed), for trace look-ups: a cold look-up reads the whole block,
-// checks its crc and decompresses its dictionaries before it decodes one page (~1 ms of the 2 ms
-// budget on an 8 k-span block); a kept reader decodes the page only. Like a database's block cache,
-// bounded by bytes (least recently used out first), per worker thread (module state: each thread
-// has its own). An entry is keyed by place AND the frame's crc, read from the 40-byte header on every
-// use: a block rewritten at the same place (a segment file deleted and its name reused) never hits a
-// stale entry, and the bytes behind a hit were crc-checked when they were cached.
+// bytes plus the dictionaries and page bodies it decompressed), for trace look-ups and queries: a
+// cold read fetches the whole block, checks its crc and decompresses its dictionaries before it
+// decodes one page (~1 ms of the 2 ms look-up budget on an 8 k-span block); a kept reader decodes
+// the page only. Like a database's block cache: bounded by bytes (payloads plus what their readers
+// keep), least recently used out first, per worker thread (module state). An entry is keyed by
+// place AND the frame's crc, read from the 40-byte header on every use: a block rewritten at the
+// same place (a segment file deleted and its name reused) never hits a stale entry, and the bytes
+// behind a hit were crc-checked when they were cached.
 import { BLOCK_HEADER_BYTES, parseBlock, parseBlockHeader } from '../storage/block.js';
 import type { SegmentReader } from '../storage/segments.js';
 import { SpanBlockReader } from './codec/block.js';
@@ -15,11 +16,18 @@ export const BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Entry {
   reader: SpanBlockReader;
+  /** The block's payload bytes (its reader also keeps what it decompressed: reader.keptBytes). */
   bytes: number;
 }
 
 const cache = new Map<string, Entry>();
-let cachedBytes = 0;
+
+/** Bytes held: the payloads plus what their readers decompressed and kept (dictionaries, page bodies). */
+function heldBytes(): number {
+  let n = 0;
+  for (const e of cache.values()) n += e.bytes + e.reader.keptBytes;
+  return n;
+}
 
 /** The opened block at (file, offset, length), from the cache when its header's crc still matches. */
 export function openSpanBlock(segments: SegmentReader, file: string, offset: number, length: number): SpanBlockReader {
@@ -35,19 +43,20 @@ export function openSpanBlock(segments: SegmentReader, file: string, offset: num
   const { payload } = parseBlock(segments.read(file, offset, length));
   const reader = new SpanBlockReader(payload);
   const entry = { reader, bytes: payload.length };
-  if (entry.bytes <= BLOCK_CACHE_BYTES / 4) {
-    cache.set(key, entry);
-    cachedBytes += entry.bytes;
+  if (entry.bytes <= BLOCK_CACHE_BYTES / 8) {
+    // Readers grow as pages are read, so the sum is taken afresh (a few hundred entries at most).
+    let held = heldBytes() + entry.bytes;
     for (const [k, e] of cache) {
-      if (cachedBytes <= BLOCK_CACHE_BYTES) break;
+      if (held <= BLOCK_CACHE_BYTES) break;
       cache.delete(k);
-      cachedBytes -= e.bytes;
+      held -= e.bytes + e.reader.keptBytes;
     }
+    cache.set(key, entry);
   }
   return reader;
 }
 
 /** Entries and bytes held (tests). */
 export function spanBlockCacheSize(): { entries: number; bytes: number } {
-  return { entries: cache.size, bytes: cachedBytes };
+  return { entries: cache.size, bytes: heldBytes() };
 }

@@ -4,13 +4,13 @@
 // Compaction is compact-tasks.ts. A block that cannot be read or decoded is reported in `skipped`
 // and the rest still answer: reads never throw for a bad block.
 import path from 'node:path';
-import { BLOCK_HEADER_BYTES, blockHeaderBytes, parseBlock } from '../storage/block.js';
+import { BLOCK_HEADER_BYTES, blockHeaderBytes, parseBlock, parseBlockHeader } from '../storage/block.js';
 import { SegmentReader, writeAt } from '../storage/segments.js';
 import { decodeSpanBlock } from './codec/block.js';
 import { openSpanBlock } from './block-cache.js';
 import { decodeSpanRecords, forEachSpanRecord, SpanRecordWriter } from './codec/span-record.js';
 import { TraceFilterBuilder, traceIdBytes } from './codec/trace-filter.js';
-import { compareSpanKeys, spanMatches, type CompiledTraceQuery } from './query/compile.js';
+import { compareSpanKeys, spanMatches, type CompiledTraceQuery, type SpanKey } from './query/compile.js';
 import { CODEC_SPAN_RAW_V1, KIND_SPAN_BLOCK } from './schema.js';
 import type { Span } from './types.js';
 
@@ -89,6 +89,21 @@ function readSpans(reader: SegmentReader, ref: SpanBlockRef): Span[] {
   return spans;
 }
 
+/**
+ * The matching spans of a columnar block (kept opened: block-cache.ts), building only the rows
+ * that may match (predicate pushdown: codec/block.ts SpanBlockReader.select): at most `limit`, the
+ * best in query order. Rows that start before `worst` (the last span of a page already full)
+ * cannot improve the page and are not built. Throws as readSpans.
+ */
+function selectSpans(reader: SegmentReader, ref: SpanBlockRef, query: CompiledTraceQuery, limit: number, worst: SpanKey | undefined): Span[] {
+  const block = openSpanBlock(reader, ref.file, ref.offset, ref.length);
+  const header = parseBlockHeader(reader.read(ref.file, ref.offset, BLOCK_HEADER_BYTES));
+  if (block.count !== header.count) throw Object.assign(new Error(`block holds ${block.count} spans but its header says ${header.count}`), { code: 'CORRUPT_BLOCK' });
+  // A span that starts at the worst one's start may still sort before it (trace id, span id).
+  const where = worst !== undefined && (query.fromNs === undefined || query.fromNs < worst.startNs) ? { ...query, fromNs: worst.startNs } : query;
+  return block.select(where, { accept: (s) => spanMatches(query, s), limit });
+}
+
 function skippedOf(ref: SpanBlockRef, err: unknown): SkippedSpanBlock {
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'CORRUPT_BLOCK';
   return { id: ref.id, file: ref.file, offset: ref.offset, code, message: err instanceof Error ? err.message : String(err) };
@@ -117,15 +132,18 @@ export function readSpanBlocks(input: ReadSpanBlocksInput): ReadSpansOutput {
   try {
     for (const ref of input.blocks) {
       let spans: Span[];
+      // Once `limit` spans are kept, the last of them bounds what later blocks can add.
+      const worst = kept.length >= input.limit ? kept[input.limit - 1] : undefined;
       try {
-        spans = readSpans(reader, ref);
+        spans = ref.codec === CODEC_SPAN_RAW_V1 ? readSpans(reader, ref) : selectSpans(reader, ref, input.query, input.limit, worst);
       } catch (err) {
         skipped.push(skippedOf(ref, err));
         continue;
       }
       blocksScanned++;
       for (const s of spans) if (spanMatches(input.query, s)) kept.push(s);
-      if (kept.length > input.limit * 4) trim(kept, input.limit);
+      // Sorted and cut as soon as it holds `limit`: kept[limit - 1] is then the worst that stays.
+      if (kept.length >= input.limit) trim(kept, input.limit);
     }
   } finally {
     reader.close();

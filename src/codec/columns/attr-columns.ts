@@ -548,6 +548,11 @@ function shapeFactory(keys: string[]): ShapeFactory | undefined {
   return f;
 }
 
+/** AttrColumnsDecoder.tupleValue(): the key is not among the attributes / a number from a stream / not known from the tuple. */
+export const ABSENT: unique symbol = Symbol('absent');
+export const NUMBER: unique symbol = Symbol('number');
+export const UNKNOWN: unique symbol = Symbol('unknown');
+
 export class AttrColumnsDecoder {
   private readonly keys: string[] = [];
   private readonly shapes: Int32Array[] = [];
@@ -556,11 +561,18 @@ export class AttrColumnsDecoder {
   private readonly factories: (ShapeFactory | null | undefined)[] = [];
   /** Values of the entry being read, in key order (reused). */
   private vals: AttrValue[] = [];
+  /**
+   * Values deferred per stream (defer(): key * 3 + 0 ints / 1 decs / 2 f64s), consumed when a read
+   * needs that stream; undefined until the first defer.
+   */
+  private pending: Int32Array | undefined;
+  /** Key -> key index (tupleValue()), built on first use. */
+  private keyIndex: Map<string, number> | undefined;
+  private strings: StringColumnsDecoder;
 
-  constructor(
-    dict: ByteReader,
-    private strings: StringColumnsDecoder,
-  ) {
+  /** `strings` may come later (readColumnsPage): a paged reader looks at tuples before it reads a page. */
+  constructor(dict: ByteReader, strings?: StringColumnsDecoder) {
+    this.strings = strings!;
     const nK = dict.bounded('key count', dict.remaining);
     for (let i = 0; i < nK; i++) {
       let key: unknown;
@@ -588,6 +600,7 @@ export class AttrColumnsDecoder {
   readColumnsPage(page: ByteReader, strings: StringColumnsDecoder): void {
     this.strings = strings;
     this.cols.length = 0;
+    this.pending?.fill(0);
     const nK = this.keys.length;
     const empty = new ByteReader(page.buf, 0, 0);
     for (const key of this.keys) this.cols.push({ key, define: key === '__proto__', ints: empty, decs: empty, f64s: empty });
@@ -637,6 +650,128 @@ export class AttrColumnsDecoder {
     this.walk(sig, at, end - 1, '', NO_POSITIONS, 0, 0, false);
   }
 
+  /** Value streams (key * 3 + 0 ints / 1 decs / 2 f64s: the numbers usesRange() lists). */
+  get streamCount(): number {
+    return this.keys.length * 3;
+  }
+
+  /**
+   * Passes over the next n values of a stream lazily (an attributes object not built: what
+   * usesRange() listed for it; its string values are StringColumnsDecoder.defer's): they are
+   * consumed when a later read needs that stream, never when none does.
+   */
+  defer(stream: number, n = 1): void {
+    const p = (this.pending ??= new Int32Array(this.keys.length * 3));
+    p[stream] += n;
+  }
+
+  /** Consumes the deferred values of one stream (before a read of it). */
+  private settle(stream: number): void {
+    const p = this.pending!;
+    const n = p[stream];
+    p[stream] = 0;
+    const c = this.cols[(stream / 3) | 0];
+    const kind = stream % 3;
+    if (kind === 2) c.f64s.skip(n * 8, 'attribute floats');
+    else {
+      const r = kind === 0 ? c.ints : c.decs;
+      for (let i = 0; i < n; i++) r.varint(kind === 0 ? 'attribute int' : 'attribute decimal');
+    }
+  }
+
+  /**
+   * What reading the attributes of sig[at, end) consumes, without consuming it: the string
+   * template ids of their string and JSON values go to `templates`, their value streams (key * 3 +
+   * 0 ints / 1 decs / 2 f64s) to `streams`. Throws CORRUPT where readRange would for the tuple
+   * itself (message references, which need a message, are refused: paged tuples have none).
+   */
+  usesRange(sig: Int32Array, at: number, end: number, templates: number[], streams: number[]): void {
+    const last = end - 1;
+    const shape = last >= at && last < sig.length ? this.shapes[sig[last]] : undefined;
+    if (shape === undefined) throw corrupt('signature has no valid shape id');
+    let p = at;
+    for (let i = 0; i < shape.length; i++) {
+      if (p >= last) throw corrupt('signature ends inside the attributes');
+      const k = shape[i];
+      const tag = sig[p++];
+      switch (tag) {
+        case TAG_STR:
+        case TAG_JSON:
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          templates.push(sig[p++]);
+          break;
+        case TAG_INT:
+          streams.push(k * 3);
+          break;
+        case TAG_DEC:
+          streams.push(k * 3 + 1);
+          break;
+        case TAG_F64:
+          streams.push(k * 3 + 2);
+          break;
+        case TAG_CONST_INT:
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          p++;
+          break;
+        case TAG_TRUE:
+        case TAG_FALSE:
+        case TAG_NULL:
+          break;
+        default:
+          throw corrupt(`attribute tag ${tag} is unknown here`);
+      }
+    }
+    if (p !== last) throw corrupt('signature has trailing values');
+  }
+
+  /**
+   * What the attributes of sig[at, end) say of `key` without reading any stream: ABSENT (not among
+   * their keys), the value itself when the tuple holds it (true, false, null, a constant integer,
+   * a string whose template `constantText` knows), NUMBER (a number stored in a stream) or UNKNOWN.
+   * Throws CORRUPT for a malformed part.
+   */
+  tupleValue(sig: Int32Array, at: number, end: number, key: string, constantText: (t: number) => string | undefined): AttrValue | typeof ABSENT | typeof NUMBER | typeof UNKNOWN {
+    let idx = this.keyIndex;
+    if (idx === undefined) {
+      idx = new Map();
+      for (let i = 0; i < this.keys.length; i++) idx.set(this.keys[i], i);
+      this.keyIndex = idx;
+    }
+    const want = idx.get(key);
+    const last = end - 1;
+    const shape = last >= at && last < sig.length ? this.shapes[sig[last]] : undefined;
+    if (shape === undefined) throw corrupt('signature has no valid shape id');
+    if (want === undefined) return ABSENT;
+    let p = at;
+    for (let i = 0; i < shape.length; i++) {
+      if (p >= last) throw corrupt('signature ends inside the attributes');
+      const tag = sig[p++];
+      const hit = shape[i] === want;
+      switch (tag) {
+        case TAG_STR:
+        case TAG_JSON:
+        case TAG_CONST_INT:
+        case TAG_MSG_NUM:
+          if (p >= last) throw corrupt('signature ends inside the attributes');
+          if (hit) {
+            if (tag === TAG_CONST_INT) return unzigzag(sig[p]);
+            if (tag === TAG_MSG_NUM) return NUMBER;
+            // A JSON value is an array, an object or a string with a lone surrogate: unknown.
+            return tag === TAG_STR ? constantText(sig[p]) ?? UNKNOWN : UNKNOWN;
+          }
+          p++;
+          break;
+        case TAG_MSG_STR:
+          if (hit) return UNKNOWN;
+          p += 4;
+          break;
+        default:
+          if (hit) return tag === TAG_TRUE ? true : tag === TAG_FALSE ? false : tag === TAG_NULL ? null : tag === TAG_INT || tag === TAG_DEC || tag === TAG_F64 ? NUMBER : UNKNOWN;
+      }
+    }
+    return ABSENT;
+  }
+
   /** Passes over the attributes described by sig[at...]: their values are consumed, nothing is built. */
   skip(sig: Int32Array, at: number, message: string, pos: Int32Array, p0: number, nVars: number): void {
     this.walk(sig, at, sig.length - 1, message, pos, p0, nVars, false);
@@ -670,9 +805,11 @@ export class AttrColumnsDecoder {
           }
           break;
         case TAG_INT:
+          if (build && this.pending !== undefined && this.pending[shape[i] * 3] !== 0) this.settle(shape[i] * 3);
           v = unzigzag(c.ints.varint('attribute int'));
           break;
         case TAG_DEC: {
+          if (build && this.pending !== undefined && this.pending[shape[i] * 3 + 1] !== 0) this.settle(shape[i] * 3 + 1);
           const d = c.decs.varint('attribute decimal');
           const scale = d % 16;
           if (scale === 0) throw corrupt('decimal with scale 0');
@@ -680,6 +817,7 @@ export class AttrColumnsDecoder {
           break;
         }
         case TAG_F64:
+          if (build && this.pending !== undefined && this.pending[shape[i] * 3 + 2] !== 0) this.settle(shape[i] * 3 + 2);
           v = c.f64s.f64('attribute float');
           break;
         case TAG_TRUE:

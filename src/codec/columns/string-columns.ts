@@ -581,6 +581,11 @@ export class StringTemplateDictionary {
     return this.at.length;
   }
 
+  /** The text of template t when it has no variables (every instance is that text), else undefined. CORRUPT for a bad id or text. */
+  constantText(t: number): string | undefined {
+    return this.template(t).constant;
+  }
+
   /** Template t (slotBase -1: a page decoder copies it with its own). Throws CORRUPT for a bad id or text. */
   template(t: number): DecodedTemplate {
     let d = this.decoded[t];
@@ -628,6 +633,13 @@ export class StringColumnsDecoder {
   private uuidLen = 0;
   /** Char count of the value idAt() last returned. */
   private idChars = 0;
+  /**
+   * Paged use: instances deferred per template id (defer()), consumed only when a read needs that
+   * template's slots; undefined until the first defer.
+   */
+  private pending: Int32Array | undefined;
+  /** Deferred templates with quoted-string slots: their instances hold instances of other templates. */
+  private pendingSubs: number[] = [];
 
   /**
    * `templates` and `slots` are the sections StringColumnsEncoder.finish() wrote; with `dict`, they
@@ -722,6 +734,7 @@ export class StringColumnsDecoder {
     if (this.raw !== undefined) return this.readRaw();
     const tp = this.tpls[t] ?? this.fromDict(t);
     if (tp.constant !== undefined) return tp.constant;
+    if (this.pending !== undefined) this.settle(t, tp);
     this.ascii = tp.ascii;
     const n = this.assemble(tp, undefined, 0);
     return this.ascii ? latin1Slice(this.out, 0, n) : utf8Slice(this.out, 0, n);
@@ -738,6 +751,51 @@ export class StringColumnsDecoder {
   }
 
   /**
+   * Whether instances of template t consume slot values: it has variables (paged use: those are
+   * the templates the page lists; the others are constant or not the page's).
+   */
+  hasSlots(t: number): boolean {
+    const tp = this.tpls[t];
+    return tp !== undefined && tp.constant === undefined;
+  }
+
+  /**
+   * Passes over the next n instances of template t lazily (paged use: a reader that builds a few rows
+   * of a page defers the others'): its variables are consumed only when a later read() needs
+   * template t's slots, and never when none does. Slots are per-template streams, so a read only
+   * has to consume the deferred instances of its own template first - plus those of deferred
+   * templates with quoted-string slots, whose instances hold instances of other templates.
+   */
+  defer(t: number, n = 1): void {
+    if (this.raw !== undefined) {
+      for (let i = 0; i < n; i++) this.readRaw();
+      return;
+    }
+    const tp = this.tpls[t] ?? this.fromDict(t);
+    if (tp.constant !== undefined) return;
+    const p = (this.pending ??= new Int32Array(this.dict?.size ?? this.tpls.length));
+    if (p[t] === 0 && tp.types.includes(VT_SUB)) this.pendingSubs.push(t);
+    p[t] += n;
+  }
+
+  /** Consumes what was deferred before an instance of template t (the deferred instances of t and of templates with quoted strings). */
+  private settle(t: number, tp: DecodedTemplate): void {
+    const p = this.pending!;
+    if (this.pendingSubs.length > 0) {
+      const subs = this.pendingSubs;
+      this.pendingSubs = [];
+      for (const s of subs) {
+        const stp = this.tpls[s]!;
+        for (let n = p[s]; n > 0; n--) this.skipVars(stp);
+        p[s] = 0;
+      }
+    }
+    // Whoever deferred them, the next p[t] values of t's slots belong to earlier instances.
+    for (let n = p[t]; n > 0; n--) this.skipVars(tp);
+    p[t] = 0;
+  }
+
+  /**
    * The next instance of template t, recording where each of its variables starts and ends in it
    * (UTF-16 offsets, pairs appended to `pos`): attribute references into the message use them.
    */
@@ -745,6 +803,7 @@ export class StringColumnsDecoder {
     if (this.raw !== undefined) return this.readRaw();
     const tp = this.tpls[t] ?? this.fromDict(t);
     if (tp.constant !== undefined) return tp.constant;
+    if (this.pending !== undefined) this.settle(t, tp);
     this.ascii = tp.ascii;
     const n = this.assemble(tp, pos, 0);
     return this.ascii ? latin1Slice(this.out, 0, n) : utf8Slice(this.out, 0, n);
@@ -877,6 +936,7 @@ export class StringColumnsDecoder {
       this.subChars = tp.litChars[0];
       return p + lit.length;
     }
+    if (this.pending !== undefined) this.settle(t, tp);
     this.inSub = true;
     const q = this.assemble(tp, undefined, p);
     this.inSub = false;

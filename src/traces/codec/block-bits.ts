@@ -80,6 +80,22 @@ export class BitReader {
     return v;
   }
 
+  /** Passes over `bits` bits (a value not needed). */
+  skip(bits: number): void {
+    if (bits <= this.n) {
+      this.acc >>>= bits;
+      this.n -= bits;
+      return;
+    }
+    bits -= this.n;
+    this.acc = 0;
+    this.n = 0;
+    const bytes = Math.floor(bits / 8);
+    if (bytes > this.end - this.pos) throw spanTruncated('time bits');
+    this.pos += bytes;
+    if (bits % 8 > 0) this.read(bits % 8);
+  }
+
   /** Bytes not yet started (a fully read stream has none). */
   get remainingBytes(): number {
     return this.end - this.pos;

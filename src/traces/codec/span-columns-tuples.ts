@@ -67,6 +67,39 @@ export class TupleTable {
     return this.at.length;
   }
 
+  /**
+   * The first values of tuple `id` into `out` (up to out.length of them, without decoding the rest:
+   * a filter looks at the head, name and resource of every tuple); returns how many there were.
+   * Throws CORRUPT for an id out of range or a malformed value.
+   */
+  prefix(id: number, out: Int32Array): number {
+    if (!(id >= 0 && id < this.at.length)) throw corrupt(`tuple id ${id} is out of range`);
+    const cached = this.tuples[id];
+    if (cached !== undefined) {
+      const n = Math.min(out.length, cached.length);
+      out.set(cached.subarray(0, n));
+      return n;
+    }
+    const buf = this.r.buf;
+    const end = this.end[id];
+    let p = this.at[id];
+    let j = 0;
+    for (; j < out.length && p < end; j++) {
+      let b = buf[p++];
+      let v = b & 0x7f;
+      let mul = 128;
+      while (b >= 0x80) {
+        if (mul > 2 ** 28 || p >= end) throw corrupt('tuple value is out of range');
+        b = buf[p++];
+        v += (b & 0x7f) * mul;
+        mul *= 128;
+      }
+      if (v > 0x7fffffff) throw corrupt('tuple value is out of range');
+      out[j] = v;
+    }
+    return j;
+  }
+
   /** Tuple `id`, or undefined when id is out of range. Throws CORRUPT for a malformed tuple. */
   get(id: number): Int32Array | undefined {
     const cached = this.tuples[id];
