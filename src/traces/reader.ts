@@ -36,6 +36,11 @@ export interface TraceReaderHost {
 const ROWS_PER_PAGE = 256;
 /** Spans the first batch of blocks holds, as a multiple of the page (later batches double). */
 const FIRST_BATCH_PAGES = 4;
+/**
+ * A filtered query's first batch holds at least this many spans: its matches are a small share of
+ * each block, and every batch is a pool round trip (a sparse query used to read one block per trip).
+ */
+const FIRST_FILTERED_BATCH_SPANS = 32_768;
 /** Blocks per pool task at most (bounds one task's memory and latency). */
 const MAX_BATCH_BLOCKS = 32;
 const I64_MIN = -(2n ** 63n);
@@ -166,7 +171,8 @@ export async function runTraceQuery(host: TraceReaderHost, input: TraceQuery): P
     const cands = new Candidates(host, q, sealedSeq);
     const skipped: SkippedBlock[] = [];
     let blocksScanned = 0;
-    let batchSpans = FIRST_BATCH_PAGES * cap;
+    const filtered = q.terms.length > 0 || q.mask !== ALL_SPAN_MASK || q.minDurationNs !== undefined || q.maxDurationNs !== undefined || q.attributes.length > 0 || q.traceId !== undefined;
+    let batchSpans = Math.max(FIRST_BATCH_PAGES * cap, filtered ? FIRST_FILTERED_BATCH_SPANS : 0);
     const maxBlocks = MAX_BATCH_BLOCKS * host.pool.threads;
     for (;;) {
       const next = cands.peek();
@@ -176,7 +182,9 @@ export async function runTraceQuery(host: TraceReaderHost, input: TraceQuery): P
       // A full page reads exactly the blocks that may still improve it.
       const rows = worst !== undefined ? cands.takeWhile((r) => mayImprove(r, worst), maxBlocks) : cands.takeSpans(batchSpans, maxBlocks);
       const parts = slices(rows, host.pool.threads);
-      const outs = await Promise.all(parts.map((p) => host.pool.readSpanBlocks({ blocks: refsOf(host, p), query: q, limit: cap })));
+      // With a full page, rows starting before its worst span cannot improve it: the workers skip them.
+      const query = worst !== undefined && (q.fromNs === undefined || q.fromNs < worst.startNs) ? { ...q, fromNs: worst.startNs } : q;
+      const outs = await Promise.all(parts.map((p) => host.pool.readSpanBlocks({ blocks: refsOf(host, p), query, limit: cap })));
       outs.forEach((out, i) => {
         blocksScanned += out.blocksScanned;
         recordSkipped(host, out, parts[i], skipped);
