@@ -9,7 +9,7 @@
 // (compactNow() after sealNow() leaves no RAW block).
 import type { LzLevel } from '../codec/lz.js';
 import type { EventBlockRow, NewEventBlock } from '../storage/event-index.js';
-import { deleteDeadSegments } from '../storage/segment-gc.js';
+import { commitCompaction } from '../storage/compaction-commit.js';
 import { classOfMask, SEVERITY_CLASS_MASKS, type CompactLogBlocksOutput, type CompactLogRef } from './compact-tasks.js';
 import type { LogsEngine } from './engine.js';
 import { CODEC_LOG_BLOCK_V1, CODEC_LOG_RAW_V1 } from './schema.js';
@@ -274,23 +274,11 @@ async function runPass(e: LogsEngine, groups: EventBlockRow[][], recentFromNs: b
     }
     if (w.length > 0) writes.push(e.pool.writeBlocks({ root: e.root, bytes: out.bytes, writes: w }));
   });
-  try {
-    await Promise.all(writes);
-    if (e.isClosed || doomed.length === 0) return 0;
-    await e.gate.exclusive(async () => {
-      e.db.transaction(() => {
-        e.index.insert(rows);
-        e.index.delete(doomed);
-      })();
-      for (const f of files) e.pins.unpin(f);
-      files.clear();
-      report.groups += committed;
-      report.blocksIn += blocksIn;
-      report.blocksOut += rows.length;
-      report.filesDeleted += (await deleteDeadSegments(e.gcDeps())).files;
-    });
-  } finally {
-    for (const f of files) e.pins.unpin(f);
-  }
+  const deleted = await commitCompaction(e, { rows, doomed, files, writes });
+  if (deleted === undefined) return 0;
+  report.groups += committed;
+  report.blocksIn += blocksIn;
+  report.blocksOut += rows.length;
+  report.filesDeleted += deleted;
   return committed;
 }

@@ -7,12 +7,10 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { LzLevel } from '../codec/lz.js';
 import type { Pool } from '../pool/pool.js';
-import { openDatabase } from '../sqlite/open.js';
-import { migrate } from '../sqlite/migrate.js';
-import { EventBlockIndex } from '../storage/event-index.js';
-import { EventEngineBase, type EventEngineErrorCode } from '../storage/event-engine.js';
-import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
-import { Wal } from '../storage/wal.js';
+import type { EventBlockIndex } from '../storage/event-index.js';
+import { EventEngineBase, openEventStorage, type EventEngineErrorCode } from '../storage/event-engine.js';
+import type { SegmentSet } from '../storage/segment-set.js';
+import type { Wal } from '../storage/wal.js';
 import { CodecError } from '../codec/errors.js';
 import { decodeEntryRecords, EntryRecordWriter } from './codec/entry-record.js';
 import { LogsError } from './errors.js';
@@ -74,8 +72,6 @@ const DEFAULT_SEAL_FORMAT: LogSealFormat = 'raw';
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** writeBatch's scratch buffer is dropped after a batch bigger than this (it only grows). */
 const BATCH_SCRATCH_KEEP_BYTES = 4 * 1024 * 1024;
-/** index.db-wal is cut back to this after a complete checkpoint. */
-const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
 
 function resolveOptions(o: LogsEngineOptions = {}, retentionMaxBytes: number): ResolvedOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('timeless: logs options must be an object');
@@ -176,30 +172,15 @@ export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost 
   static async open(o: LogsEngineOpenOptions): Promise<LogsEngine> {
     const opts = resolveOptions(o.options, o.retentionMaxBytes ?? 512 * 1024 * 1024);
     const root = path.resolve(o.root);
-    const db = openDatabase(path.join(root, 'index.db'), { pageSizeBytes: LOGS_INDEX_PAGE_BYTES, autoVacuum: true });
-    let wal: Wal | undefined;
-    try {
-      migrate(db, LOGS_MIGRATIONS);
-      // Checkpoints run in the pool (PASSIVE), never inside a main-thread commit. Once one has
-      // copied everything back, the next commit restarts SQLite's -wal and cuts it to this size.
-      db.pragma('wal_autocheckpoint = 0');
-      db.pragma(`journal_size_limit = ${INDEX_WAL_LIMIT_BYTES}`);
-      const index = new EventBlockIndex(db);
-      const segments = await SegmentSet.open(root, opts.maxSegmentBytes, LOG_SEGMENT_TIERS);
-      await trimSegmentSet(segments, index.segmentEnds());
-      const opened = await Wal.open({ dir: path.join(root, 'wal') });
-      wal = opened.wal;
-      for (const c of opened.corrupt) opts.log(`timeless logs: ${c.error.message}`);
-      const engine = new LogsEngine(root, opts, o.pool, db, index, segments, wal);
-      engine.replay(opened.records.map((r) => r.payload));
+    const storage = { root, pageSizeBytes: LOGS_INDEX_PAGE_BYTES, migrations: LOGS_MIGRATIONS, tiers: LOG_SEGMENT_TIERS, maxSegmentBytes: opts.maxSegmentBytes, log: opts.log, signal: 'logs' };
+    return openEventStorage(storage, (s) => {
+      const engine = new LogsEngine(root, opts, o.pool, s.db, s.index, s.segments, s.wal);
+      engine.replay(s.payloads);
       engine.startTimers();
       return engine;
-    } catch (err) {
-      await wal?.close().catch(() => undefined);
-      db.close();
-      throw err;
-    }
+    });
   }
+
 
   /** WAL replay into the hot tail (storage/event-engine.ts replayWal). */
   private replay(payloads: Uint8Array[]): void {

@@ -3,16 +3,63 @@
 // flush, compaction scheduling (after RAW commits and on a timer), corrupt-block and background
 // error reporting, and the close sequence. What a record, a chunk's meta, a seal and a compaction
 // are is the engine's (subclass fields `hot` and `sealer`, methods `runCompaction`, `eventError`).
+import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Pool } from '../pool/pool.js';
-import type { EventBlockIndex } from './event-index.js';
+import { migrate } from '../sqlite/migrate.js';
+import { openDatabase } from '../sqlite/open.js';
+import { EventBlockIndex } from './event-index.js';
 import { EventWalKeeper } from './event-wal.js';
 import type { HotChunkBase, HotChunkList, HotRecordWriter } from './hot-chunks.js';
 import { FilePins, Mutex } from './mutex.js';
 import { ReadGate } from './read-gate.js';
 import type { SegmentGcDeps } from './segment-gc.js';
-import type { SegmentSet } from './segment-set.js';
-import type { Wal } from './wal.js';
+import { SegmentSet, trimSegmentSet } from './segment-set.js';
+import { Wal } from './wal.js';
+
+/** index.db-wal is cut back to this after a complete checkpoint. */
+const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
+
+/** What an event engine opens under its directory before it is constructed. */
+export interface EventStorage {
+  db: Database.Database;
+  index: EventBlockIndex;
+  segments: SegmentSet;
+  wal: Wal;
+  /** The WAL's records, for replay. */
+  payloads: Uint8Array[];
+}
+
+/**
+ * Opens (creating when new) an event store's index.db (migrated), segment files (trimmed back to
+ * what the index refers to) and WAL (torn tail truncated), then hands them to `make` (the engine's
+ * constructor + replay + timers). On any failure everything opened is closed again.
+ */
+export async function openEventStorage<T>(
+  o: { root: string; pageSizeBytes: number; migrations: string[]; tiers: readonly string[]; maxSegmentBytes: number; log: (message: string) => void; signal: string },
+  make: (s: EventStorage) => T,
+): Promise<T> {
+  const db = openDatabase(path.join(o.root, 'index.db'), { pageSizeBytes: o.pageSizeBytes, autoVacuum: true });
+  let wal: Wal | undefined;
+  try {
+    migrate(db, o.migrations);
+    // Checkpoints run in the pool (PASSIVE), never inside a main-thread commit. Once one has
+    // copied everything back, the next commit restarts SQLite's -wal and cuts it to this size.
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${INDEX_WAL_LIMIT_BYTES}`);
+    const index = new EventBlockIndex(db);
+    const segments = await SegmentSet.open(o.root, o.maxSegmentBytes, o.tiers);
+    await trimSegmentSet(segments, index.segmentEnds());
+    const opened = await Wal.open({ dir: path.join(o.root, 'wal') });
+    wal = opened.wal;
+    for (const c of opened.corrupt) o.log(`timeless ${o.signal}: ${c.error.message}`);
+    return make({ db, index, segments, wal, payloads: opened.records.map((r) => r.payload) });
+  } catch (err) {
+    await wal?.close().catch(() => undefined);
+    db.close();
+    throw err;
+  }
+}
 
 /** Records are handed to the WAL buffer in slices of at least this size (or at sync/cut). */
 const WAL_HANDOFF_BYTES = 256 * 1024;

@@ -5,7 +5,7 @@
 // gate, and files left without a live block are deleted. The sealed_seq watermark is untouched.
 import type { LzLevel } from '../codec/lz.js';
 import type { EventBlockRow, NewEventBlock } from '../storage/event-index.js';
-import { deleteDeadSegments } from '../storage/segment-gc.js';
+import { commitCompaction } from '../storage/compaction-commit.js';
 import type { CompactSpanBlocksOutput, CompactSpanRef } from './compact-tasks.js';
 import type { TracesEngine } from './engine.js';
 import { CODEC_SPAN_BLOCK_V1, CODEC_SPAN_RAW_V1 } from './schema.js';
@@ -133,23 +133,11 @@ async function runPass(e: TracesEngine, groups: EventBlockRow[][], report: SpanC
     }
     if (w.length > 0) writes.push(e.pool.writeBlocks({ root: e.root, bytes: out.bytes, writes: w }));
   });
-  try {
-    await Promise.all(writes);
-    if (e.isClosed || doomed.length === 0) return 0;
-    await e.gate.exclusive(async () => {
-      e.db.transaction(() => {
-        e.index.insert(rows);
-        e.index.delete(doomed);
-      })();
-      for (const f of files) e.pins.unpin(f);
-      files.clear();
-      report.groups += committed;
-      report.blocksIn += blocksIn;
-      report.blocksOut += rows.length;
-      report.filesDeleted += (await deleteDeadSegments(e.gcDeps())).files;
-    });
-  } finally {
-    for (const f of files) e.pins.unpin(f);
-  }
+  const deleted = await commitCompaction(e, { rows, doomed, files, writes });
+  if (deleted === undefined) return 0;
+  report.groups += committed;
+  report.blocksIn += blocksIn;
+  report.blocksOut += rows.length;
+  report.filesDeleted += deleted;
   return committed;
 }

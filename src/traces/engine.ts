@@ -9,14 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Pool } from '../pool/pool.js';
-import { openDatabase } from '../sqlite/open.js';
-import { migrate } from '../sqlite/migrate.js';
 import { runEventBackup, type EventBackupReport } from '../storage/event-backup.js';
-import { EventBlockIndex } from '../storage/event-index.js';
+import type { EventBlockIndex } from '../storage/event-index.js';
 import { runEventRetention, type ResolvedEventRetention } from '../storage/event-retention.js';
-import { EventEngineBase, type EventEngineErrorCode } from '../storage/event-engine.js';
-import { SegmentSet, trimSegmentSet } from '../storage/segment-set.js';
-import { Wal } from '../storage/wal.js';
+import { EventEngineBase, openEventStorage, type EventEngineErrorCode } from '../storage/event-engine.js';
+import type { SegmentSet } from '../storage/segment-set.js';
+import type { Wal } from '../storage/wal.js';
 import { decodeSpanRecords } from './codec/span-record.js';
 import { TracesError, spanInputError } from './errors.js';
 import { SpanHotTail, type SpanHotChunk } from './hot.js';
@@ -55,8 +53,6 @@ interface ResolvedOptions {
 
 /** A chunk is cut at this many record bytes even before sealSpans (bounds one block). */
 const CHUNK_MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** index.db-wal is cut back to this after a complete checkpoint. */
-const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
 /** write() checks each span into its record at once: normalize skips what the writer checks. */
 const RECORD_CHECKS = { recordChecks: true } as const;
 
@@ -140,29 +136,15 @@ export class TracesEngine extends EventEngineBase<SpanHotChunk> implements Trace
   static async open(o: TracesEngineOpenOptions): Promise<TracesEngine> {
     const opts = resolveOptions(o.options, o.retentionMaxBytes ?? 512 * 1024 * 1024);
     const root = path.resolve(o.root);
-    const db = openDatabase(path.join(root, 'index.db'), { pageSizeBytes: SPANS_INDEX_PAGE_BYTES, autoVacuum: true });
-    let wal: Wal | undefined;
-    try {
-      migrate(db, TRACES_MIGRATIONS);
-      // Checkpoints run in the pool (PASSIVE), never inside a main-thread commit.
-      db.pragma('wal_autocheckpoint = 0');
-      db.pragma(`journal_size_limit = ${INDEX_WAL_LIMIT_BYTES}`);
-      const index = new EventBlockIndex(db);
-      const segments = await SegmentSet.open(root, opts.maxSegmentBytes, ['']);
-      await trimSegmentSet(segments, index.segmentEnds());
-      const opened = await Wal.open({ dir: path.join(root, 'wal') });
-      wal = opened.wal;
-      for (const c of opened.corrupt) opts.log(`timeless traces: ${c.error.message}`);
-      const engine = new TracesEngine(root, opts, o.pool, db, index, segments, wal);
-      engine.replay(opened.records.map((r) => r.payload));
+    const storage = { root, pageSizeBytes: SPANS_INDEX_PAGE_BYTES, migrations: TRACES_MIGRATIONS, tiers: [''], maxSegmentBytes: opts.maxSegmentBytes, log: opts.log, signal: 'traces' };
+    return openEventStorage(storage, (s) => {
+      const engine = new TracesEngine(root, opts, o.pool, s.db, s.index, s.segments, s.wal);
+      engine.replay(s.payloads);
       engine.startTimers();
       return engine;
-    } catch (err) {
-      await wal?.close().catch(() => undefined);
-      db.close();
-      throw err;
-    }
+    });
   }
+
 
   protected runCompaction(): Promise<SpanCompactionReport> {
     return runSpanCompaction(this);
