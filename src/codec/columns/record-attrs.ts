@@ -115,6 +115,16 @@ export function checkAttributeObject(src: Record<string, unknown>, path: string,
  * holds a lone surrogate.
  */
 function writeUtf8(sink: ByteSink, s: string): void {
+  writeUtf8String(sink, s, false);
+}
+
+/**
+ * Writes `s` as varint byteLength + UTF-8 at sink.pos: ASCII up to JS_LOOP_CHARS by a JS loop, the
+ * rest natively. A lone surrogate becomes U+FFFD (as TextEncoder writes it) when `lenient`; else the
+ * call throws (writing nothing) so the caller can store the text another way. Shared with the span
+ * records, whose plain strings (names, messages) take the lenient rule.
+ */
+export function writeUtf8String(sink: ByteSink, s: string, lenient: boolean): void {
   const n = s.length;
   if (n <= JS_LOOP_CHARS) {
     sink.ensure(1 + n);
@@ -139,7 +149,7 @@ function writeUtf8(sink: ByteSink, s: string): void {
   const at = sink.pos + lenBytes;
   const written = utf8Write(buf, s, at, max);
   // More bytes than units: non-ASCII text, which may hold a lone surrogate (written as U+FFFD).
-  if (written !== n && !(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw NOT_UTF8;
+  if (!lenient && written !== n && !(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw NOT_UTF8;
   const actual = varintSize32(written);
   if (actual !== lenBytes) buf.copyWithin(sink.pos + actual, at, at + written);
   sink.pos = writeVarint32At(buf, sink.pos, written) + written;

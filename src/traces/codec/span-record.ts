@@ -20,8 +20,8 @@
 import { Buffer } from 'node:buffer';
 import { CodecError } from '../../codec/errors.js';
 import { sameByteRange, varintSize32, writeVarint32At } from '../../codec/columns/bytes.js';
-import { bufferView, hexInto, hexOf, utf8Slice, utf8Write } from '../../codec/columns/hex.js';
-import { readRecordAttributes, writeRecordAttributes, type ByteSink, type FailFn } from '../../codec/columns/record-attrs.js';
+import { bufferView, hexInto, hexOf, utf8Slice } from '../../codec/columns/hex.js';
+import { readRecordAttributes, writeRecordAttributes, writeUtf8String, type ByteSink, type FailFn } from '../../codec/columns/record-attrs.js';
 import { SPAN_KINDS, STATUS_CODES } from '../types.js';
 import type { Attributes, InstrumentationScope, Span, SpanEvent, SpanKind, SpanLink, SpanResource, SpanStatus } from '../types.js';
 
@@ -67,8 +67,6 @@ const U32_MAX = 0xffffffff;
 /** |d| up to this takes the number path for a zigzag varint (zigzag(d) < 2^53). */
 const SAFE_HALF = 2n ** 52n - 1n;
 const INITIAL_CAPACITY = 64 * 1024;
-/** Strings up to this many UTF-16 units are written by a JS loop when ASCII (a native call costs more). */
-const JS_LOOP_CHARS = 48;
 /** Bytes cached per resource/scope object (a few per app: hosts of one process interleave). */
 const PART_CACHE_SLOTS = 4;
 /**
@@ -425,32 +423,7 @@ export class SpanRecordWriter implements ByteSink {
   /** varint byteLength + UTF-8 (a lone surrogate becomes U+FFFD, as TextEncoder does). */
   private writeString(s: string, what: string): void {
     if (typeof s !== 'string') throw invalid(`${what} must be a string, got ${describe(s)}`);
-    const n = s.length;
-    if (n <= JS_LOOP_CHARS) {
-      this.ensure(1 + n);
-      const buf = this.buf;
-      const at = this.pos + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[at + i] = c;
-      }
-      if (i === n) {
-        buf[this.pos] = n;
-        this.pos = at + n;
-        return;
-      }
-    }
-    const max = n * 3; // UTF-16 unit -> at most 3 UTF-8 bytes
-    const lenBytes = varintSize32(n); // room for the length as if the text were ASCII: no shift then
-    this.ensure(varintSize32(max) + max);
-    const buf = this.buf;
-    const at = this.pos + lenBytes;
-    const written = utf8Write(buf, s, at, max);
-    const actual = varintSize32(written);
-    if (actual !== lenBytes) buf.copyWithin(this.pos + actual, at, at + written);
-    this.pos = writeVarint32At(buf, this.pos, written) + written;
+    writeUtf8String(this, s, true);
   }
 
   /** How many full resource parts back `r` was written in this chain (0 = the newest), or -1: not in the window. */
