@@ -4,7 +4,7 @@
 // task, compaction is compact-tasks.ts and query reads are query/read-blocks.ts.
 import path from 'node:path';
 import type { LzLevel } from '../codec/lz.js';
-import { BLOCK_HEADER_BYTES, blockHeaderBytes, frameBlock } from '../storage/block.js';
+import { blockHeaderBytes, frameBlock } from '../storage/block.js';
 import { writeAt } from '../storage/segments.js';
 import { encodeLogBlockFromRecords, type LogBlockMeta } from './codec/block.js';
 import { attributeKeysOfRecords } from './codec/record-keys.js';
@@ -49,11 +49,6 @@ export interface SealRawLogBlockInput {
   count: number;
   tMinMs: number;
   tMaxMs: number;
-}
-
-/** Frame length of a RAW block over `recordBytes` of records (known before the pool sees them). */
-export function rawLogBlockLength(recordBytes: number): number {
-  return BLOCK_HEADER_BYTES + recordBytes;
 }
 
 export interface SealedRawLogBlock {

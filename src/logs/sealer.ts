@@ -13,11 +13,10 @@ import type { Pool } from '../pool/pool.js';
 import type { EventBlockIndex, NewEventBlock } from '../storage/event-index.js';
 import type { FilePins } from '../storage/mutex.js';
 import type { SegmentSet } from '../storage/segment-set.js';
+import { sealRawChunk } from '../storage/raw-seal.js';
 import { SealPipeline } from '../storage/seal-pipeline.js';
 import { dayKeyOf } from '../storage/segments.js';
-import { rawLogBlockLength } from './block-tasks.js';
 import type { HotChunk, HotTail } from './hot.js';
-import { ceilMs, floorMs } from './query/time.js';
 import { CODEC_LOG_BLOCK_V1, CODEC_LOG_RAW_V1 } from './schema.js';
 
 /** 'raw': records framed as they are (compaction encodes them later); 'columnar': encoded at seal. */
@@ -100,48 +99,18 @@ export class LogSealer {
   }
 
   private async prepareRaw(c: HotChunk): Promise<Prepared> {
-    const { pool, segments, pins, root } = this.d;
-    // Shared with the worker: the chunk keeps its records (queries, a retry) until it is released.
-    const records = c.records();
-    const length = rawLogBlockLength(records.length);
-    const day = dayKeyOf((this.d.nowMs ?? Date.now)());
-    const { file, offset } = segments.allocate(day, length);
-    pins.pin(file);
-    let sealed;
-    try {
-      sealed = await pool.sealRawLogBlock({
-        root,
-        file,
-        offset,
-        buffer: records.buffer,
-        length: records.length,
-        count: c.count,
-        tMinMs: floorMs(c.tMinNs!),
-        tMaxMs: ceilMs(c.tMaxNs!),
-      });
-    } catch (err) {
-      pins.unpin(file);
-      throw err;
-    }
-    const row: NewEventBlock = {
-      file,
-      offset,
-      length,
-      tMinNs: c.tMinNs!,
-      tMaxNs: c.tMaxNs!,
-      count: c.count,
+    const { pool, root } = this.d;
+    const { row, result } = await sealRawChunk(this.d, c, (t) => pool.sealRawLogBlock({ root, ...t }));
+    const full: NewEventBlock = {
+      ...row,
       mask: c.levelMask,
-      rawBytes: records.length,
-      minSeq: c.firstSeq,
-      maxSeq: c.lastSeq,
       codec: CODEC_LOG_RAW_V1,
-      day,
       // No filter: a RAW block may match any text query (compaction gives it one).
       filter: null,
       terms: c.meta.terms(),
-      keys: c.meta.keys(sealed.attributeKeys),
+      keys: c.meta.keys(result.attributeKeys),
     };
-    return { row, file };
+    return { row: full, file: row.file };
   }
 
   private async prepareColumnar(chunk: HotChunk): Promise<Prepared> {

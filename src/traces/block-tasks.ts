@@ -39,11 +39,6 @@ export interface SealedRawSpanBlock {
   filter: Uint8Array;
 }
 
-/** Frame length of a RAW block over `recordBytes` of records (known before the pool sees them). */
-export function rawSpanBlockLength(recordBytes: number): number {
-  return BLOCK_HEADER_BYTES + recordBytes;
-}
-
 /** The cheap seal (CODEC_SPAN_RAW_V1): the records as the payload, framed (crc), written + fdatasynced, plus the trace-id filter. */
 export function sealRawSpanBlock(input: SealRawSpanBlockInput): SealedRawSpanBlock {
   const records = new Uint8Array(input.buffer, 0, input.length);

@@ -8,10 +8,9 @@ import type Database from 'better-sqlite3';
 import type { Pool } from '../pool/pool.js';
 import type { EventBlockIndex, NewEventBlock } from '../storage/event-index.js';
 import type { FilePins } from '../storage/mutex.js';
+import { sealRawChunk } from '../storage/raw-seal.js';
 import { SealPipeline } from '../storage/seal-pipeline.js';
 import type { SegmentSet } from '../storage/segment-set.js';
-import { dayKeyOf } from '../storage/segments.js';
-import { ceilMs, floorMs, rawSpanBlockLength } from './block-tasks.js';
 import type { SpanHotChunk, SpanHotTail } from './hot.js';
 import type { OperationsTable } from './operations.js';
 import { CODEC_SPAN_RAW_V1 } from './schema.js';
@@ -79,47 +78,9 @@ export class SpanSealer {
   }
 
   private async prepare(c: SpanHotChunk): Promise<Prepared> {
-    const { pool, segments, pins, root } = this.d;
-    // Shared with the worker: the chunk keeps its records (queries, a retry) until it is released.
-    const records = c.records();
-    const length = rawSpanBlockLength(records.length);
-    const day = dayKeyOf((this.d.nowMs ?? Date.now)());
-    const { file, offset } = segments.allocate(day, length);
-    // Pinned until committed: a file with no committed block yet must not look dead to segment GC.
-    pins.pin(file);
-    let sealed;
-    try {
-      sealed = await pool.sealRawSpanBlock({
-        root,
-        file,
-        offset,
-        buffer: records.buffer,
-        length: records.length,
-        count: c.count,
-        tMinMs: floorMs(c.tMinNs!),
-        tMaxMs: ceilMs(c.tMaxNs!),
-      });
-    } catch (err) {
-      pins.unpin(file);
-      throw err;
-    }
-    const row: NewEventBlock = {
-      file,
-      offset,
-      length,
-      tMinNs: c.tMinNs!,
-      tMaxNs: c.tMaxNs!,
-      count: c.count,
-      mask: c.meta.mask,
-      rawBytes: records.length,
-      minSeq: c.firstSeq,
-      maxSeq: c.lastSeq,
-      codec: CODEC_SPAN_RAW_V1,
-      day,
-      filter: sealed.filter,
-      terms: c.meta.terms(),
-      keys: [],
-    };
-    return { row, file };
+    const { pool, root } = this.d;
+    const { row, result } = await sealRawChunk(this.d, c, (t) => pool.sealRawSpanBlock({ root, ...t }));
+    const full: NewEventBlock = { ...row, mask: c.meta.mask, codec: CODEC_SPAN_RAW_V1, filter: result.filter, terms: c.meta.terms(), keys: [] };
+    return { row: full, file: row.file };
   }
 }
