@@ -23,6 +23,8 @@ import type { SpanCompactionReport } from './traces/compaction.js';
 import type { SpanFilter } from './traces/tail.js';
 import type { OperationRow } from './traces/operations.js';
 import type { Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesRetentionOptions, TracesRetentionReport, TracesStats } from './traces/types.js';
+import { createApp, type TimelessApp } from './server/app.js';
+import type { ServerOptions } from './server/context.js';
 
 /** Default retention of the spans store (issue #5): 7 days, 512 MiB. */
 export const DEFAULT_TRACES_RETENTION = { maxAgeSec: 7 * 86_400, maxBytes: 512 * 1024 * 1024 } as const;
@@ -141,6 +143,7 @@ export class Timeless {
   private readonly retentionOpts: Required<Omit<RetentionOptions, 'intervalSec'>>;
   private retentionTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | null = null;
+  private readonly appClosers: Array<() => Promise<void>> = [];
 
   private constructor(
     dataDir: string,
@@ -277,6 +280,22 @@ export class Timeless {
     }
   }
 
+  /**
+   * The Hono app with the REST API, the standard protocols and the dashboard; mount it under any
+   * prefix (`host.route('/obs', tl.routes())`). Whatever it owns (a forwarder's queue) closes with
+   * the store.
+   */
+  routes(options?: ServerOptions): TimelessApp {
+    const app = createApp(this, options);
+    this.appClosers.push(() => app.timeless.close());
+    return app;
+  }
+
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.closing !== null;
+  }
+
   /** Durable: resolves after every engine's WAL is on disk. */
   async flush(): Promise<void> {
     await Promise.all([this.engine.flush(), this.logsEngine.flush(), this.tracesEngine.flush()]);
@@ -305,6 +324,7 @@ export class Timeless {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       if (this.retentionTimer) clearInterval(this.retentionTimer);
+      await Promise.allSettled(this.appClosers.map((close) => close()));
       try {
         const results = await Promise.allSettled([this.engine.close(), this.logsEngine.close(), this.tracesEngine.close()]);
         for (const r of results) if (r.status === 'rejected') throw r.reason;

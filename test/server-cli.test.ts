@@ -1,0 +1,142 @@
+// The standalone server: argument/env parsing, and the built `timeless serve` process — listens,
+// ingests, warns when exposed without auth, and on SIGTERM flushes, closes and exits 0 with the
+// acknowledged data on disk.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseServeArgs, isLoopback, UsageError } from '../src/server/cli-args.js';
+import { Timeless } from '../src/store.js';
+import { tempDir } from './metrics-helpers.js';
+
+const MAIN = path.resolve('dist/src/server/main.js');
+
+describe('parseServeArgs', () => {
+  it('defaults to 127.0.0.1:4318 and data/observability', () => {
+    expect(parseServeArgs(['serve'], {})).toEqual({ port: 4318, host: '127.0.0.1', dataDir: 'data/observability', auth: {}, forward: { remoteWrite: [] } });
+  });
+  it('reads flags in both spellings, env defaults and auth from env', () => {
+    const cfg = parseServeArgs(['serve', '--port=9000', '--host', '0.0.0.0', '--data-dir', '/d', '--forward-remote-write', 'http://vm:8428/api/v1/write', '--forward-otlp=http://c:4318'], {
+      DASHBOARD_USER: 'u',
+      DASHBOARD_PASS: 'p',
+      TIMELESS_BEARER_TOKEN: 't',
+    });
+    expect(cfg).toEqual({ port: 9000, host: '0.0.0.0', dataDir: '/d', auth: { basic: { user: 'u', pass: 'p' }, bearerToken: 't' }, forward: { remoteWrite: ['http://vm:8428/api/v1/write'], otlp: 'http://c:4318' } });
+    expect(parseServeArgs([], { PORT: '1234', HOST: '::1', TIMELESS_DATA_DIR: 'x' })).toMatchObject({ port: 1234, host: '::1', dataDir: 'x' });
+  });
+  it('refuses bad input with the usage', () => {
+    for (const argv of [['--port', '70000'], ['--port'], ['--bogus'], ['--forward-otlp', 'ftp://x'], ['--max-body-bytes', '-1']]) {
+      expect(() => parseServeArgs(argv, {}), argv.join(' ')).toThrow(UsageError);
+    }
+    expect(() => parseServeArgs([], { DASHBOARD_USER: 'u' })).toThrow(/both DASHBOARD_USER and DASHBOARD_PASS/);
+    const help = (() => {
+      try {
+        parseServeArgs(['--help'], {});
+      } catch (err) {
+        return err as UsageError;
+      }
+    })();
+    expect(help?.help).toBe(true);
+  });
+  it('knows loopback hosts', () => {
+    expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1'].every(isLoopback)).toBe(true);
+    expect(['0.0.0.0', '10.0.0.1', '::'].some(isLoopback)).toBe(false);
+  });
+});
+
+interface Proc {
+  child: ChildProcess;
+  url: Promise<string>;
+  out: () => string;
+  exit: Promise<number | null>;
+}
+
+function startMain(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, url, out: () => out, exit };
+}
+
+describe('timeless serve (built)', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  it('serves, and on SIGTERM flushes, closes and exits 0 with the data on disk', async () => {
+    const tmp = tempDir('serve');
+    cleanups.push(tmp.remove);
+    const p = startMain(['--port', '0', '--data-dir', tmp.dir]);
+    cleanups.push(() => p.child.kill('SIGKILL'));
+    const url = await p.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(p.out()).not.toContain('WARNING');
+    const w = await fetch(`${url}/api/v1/metrics/write`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ points: [{ name: 'cli_test', labels: { a: '1' }, value: 42, tsMs: 1_700_000_000_000 }] }),
+    });
+    expect(w.status).toBe(200);
+    const l = await fetch(`${url}/api/v1/logs/write`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ message: 'from the cli test', level: 'warn' }]) });
+    expect(l.status).toBe(200);
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+    expect(p.out()).toContain('stopped; all acknowledged data is on disk');
+    const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 } });
+    try {
+      const q = await tl.metrics.query({ name: 'cli_test', fromMs: 1_699_999_999_000, toMs: 1_700_000_001_000 });
+      expect(Array.from(q[0].values)).toEqual([42]);
+      expect((await tl.logs.query({ search: 'from the cli test' })).entries).toHaveLength(1);
+    } finally {
+      await tl.close();
+    }
+  });
+
+  it('warns when listening beyond loopback without auth, and enforces env auth', async () => {
+    const tmp = tempDir('serve');
+    cleanups.push(tmp.remove);
+    const open = startMain(['--port', '0', '--host', '0.0.0.0', '--data-dir', tmp.dir]);
+    cleanups.push(() => open.child.kill('SIGKILL'));
+    await open.url;
+    // stderr and stdout are separate pipes: wait for the warning rather than assume its order.
+    for (let i = 0; i < 100 && !open.out().includes('WARNING'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(open.out()).toContain('WARNING: listening on 0.0.0.0 with auth off');
+    open.child.kill('SIGINT');
+    expect(await open.exit).toBe(0);
+
+    const guarded = startMain(['--port', '0', '--data-dir', tmp.dir], { DASHBOARD_USER: 'u', DASHBOARD_PASS: 'p' });
+    cleanups.push(() => guarded.child.kill('SIGKILL'));
+    const url = await guarded.url;
+    expect((await fetch(`${url}/api/v1/stats`)).status).toBe(401);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/api/v1/stats`, { headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } })).status).toBe(200);
+    guarded.child.kill('SIGTERM');
+    expect(await guarded.exit).toBe(0);
+  });
+
+  it('exits 2 with the usage on a bad flag, and 1 when the data dir is locked', async () => {
+    const bad = startMain(['--nope']);
+    await expect(bad.url).rejects.toThrow(/unknown argument '--nope'/);
+    expect(await bad.exit).toBe(2);
+    const tmp = tempDir('serve');
+    cleanups.push(tmp.remove);
+    const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 } });
+    try {
+      const locked = startMain(['--port', '0', '--data-dir', tmp.dir]);
+      await expect(locked.url).rejects.toThrow(/exited 1/);
+      expect(locked.out()).toMatch(/lock/i);
+    } finally {
+      await tl.close();
+    }
+  });
+});
