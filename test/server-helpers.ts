@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Timeless, type TimelessOptions } from '../src/store.js';
-import { createApp, type TimelessApp } from '../src/server/app.js';
+import type { TimelessApp } from '../src/server/app.js';
 import type { ServerOptions } from '../src/server/context.js';
 import { tempDir } from './metrics-helpers.js';
 
@@ -20,7 +20,8 @@ export async function startServer(opts: { server?: ServerOptions; store?: Omit<T
   const tmp = opts.dir === undefined ? tempDir('server') : undefined;
   const dir = opts.dir ?? tmp!.dir;
   const tl = await Timeless.open({ dataDir: dir, pool: { threads: 1 }, ...opts.store });
-  const app = createApp(tl, opts.server);
+  // Through tl.routes(), as users mount it: whatever the app owns closes with the store.
+  const app = tl.routes(opts.server);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });

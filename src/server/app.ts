@@ -12,6 +12,10 @@ import { registerNativeMetrics } from './routes/native-metrics.js';
 import { registerNativeLogs } from './routes/native-logs.js';
 import { registerNativeTraces } from './routes/native-traces.js';
 // Protocol route modules (one import + one register line each, below).
+import { registerJaeger } from './routes/jaeger.js';
+import { registerVictoriaLogs } from './routes/victoria-logs.js';
+import { registerPrometheusWrite } from './routes/prometheus-write.js';
+import { registerVictoriaMetrics } from './routes/victoria-metrics.js';
 
 export interface TimelessApp extends Hono<AppEnv> {
   /** The shared context (counters, ingest helpers); tests and the standalone server read it. */
@@ -38,6 +42,10 @@ export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessAp
   registerNativeLogs(app, ctx);
   registerNativeTraces(app, ctx);
   // -- protocol routes --
+  registerJaeger(app, ctx);
+  registerVictoriaLogs(app, ctx);
+  registerPrometheusWrite(app, ctx);
+  registerVictoriaMetrics(app, ctx);
   Object.defineProperty(app, 'timeless', { value: ctx, enumerable: false });
   return app as TimelessApp;
 }

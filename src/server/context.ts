@@ -7,6 +7,7 @@ import type { LogInput } from '../logs/types.js';
 import type { SpanInput } from '../traces/types.js';
 import { SelfMetrics } from './self-metrics.js';
 import { Ingest } from './ingest.js';
+import { createForwarder, type ForwardOptions } from './forward/forwarder.js';
 
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -15,8 +16,12 @@ export interface Forwarder {
   metrics(points: readonly WritePoint[]): void;
   logs(entries: readonly LogInput[]): void;
   spans(spans: readonly SpanInput[]): void;
-  /** Lag and drops, for /metrics and /api/v1/stats. */
-  stats(): Record<string, number>;
+  /**
+   * Lag and drops, for /metrics and /api/v1/stats: per endpoint (its URL without credentials), flat
+   * numbers keyed snake_case with units (queued_records, oldest_age_seconds, ...); `_total` keys are
+   * counters, the others gauges (src/server/forward/target-loop.ts).
+   */
+  stats(): Record<string, Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -37,8 +42,10 @@ export interface ServerOptions {
   authorize?: (c: Context) => boolean | Response | Promise<boolean | Response>;
   /** Largest accepted request body after decompression (default 64 MiB). */
   maxBodyBytes?: number;
-  /** An already-built forwarder (the standalone server builds one from `forward` options). */
+  /** An already-built forwarder (the caller closes it); wins over `forward`. */
   forwarder?: Forwarder;
+  /** Tee accepted data to remote_write receivers / an OTLP collector (queues in <dataDir>/forward/). */
+  forward?: ForwardOptions;
 }
 
 export interface ResolvedServerOptions {
@@ -70,7 +77,9 @@ export function createServerContext(tl: Timeless, options: ServerOptions = {}): 
     throw new TypeError('timeless: auth.bearerToken must be a non-empty string');
   }
   const self = new SelfMetrics();
-  const forwarder = options.forwarder;
+  // Built here from `forward` options, the forwarder is the context's to close.
+  const owned = options.forwarder === undefined && options.forward !== undefined ? createForwarder({ ...options.forward, dataDir: tl.dataDir }) : undefined;
+  const forwarder = options.forwarder ?? owned;
   return {
     tl,
     options: { auth, authorize: options.authorize, maxBodyBytes },
@@ -78,6 +87,6 @@ export function createServerContext(tl: Timeless, options: ServerOptions = {}): 
     ingest: new Ingest(tl, self, forwarder),
     forwarder,
     // A forwarder passed in is the caller's to close.
-    close: async () => undefined,
+    close: async () => owned?.close(),
   };
 }

@@ -20,6 +20,16 @@ const MAX_REASONS = 5;
 
 type Signal = 'metrics' | 'logs' | 'traces';
 
+/**
+ * Items without a time get "now" once, here, so the store and the forwarded copy carry the same
+ * timestamp (each would otherwise take its own "now" a few ms apart). The items are the route's own
+ * decoded objects.
+ */
+function stampMissingTimes(items: Array<{ tsMs?: number; tsNs?: unknown }>): void {
+  const nowMs = Date.now();
+  for (const it of items) if (it !== null && typeof it === 'object' && it.tsMs === undefined && it.tsNs === undefined) it.tsMs = nowMs;
+}
+
 export class Ingest {
   constructor(
     private readonly tl: Timeless,
@@ -30,12 +40,14 @@ export class Ingest {
   /** Points, durable on return. Backpressure and a closed store throw (HTTP 429 / 503). */
   async metrics(points: WritePoint[], protocol: string, rejectedBefore = 0, reasonsBefore: string[] = []): Promise<IngestResult> {
     const m = this.tl.metrics;
+    if (this.forwarder !== undefined) stampMissingTimes(points);
     const r = this.writeLenient('metrics', points, (b) => m.writeBatch(b), (p) => m.write(p.name, p.labels, p.value, p.tsMs));
     return this.finish('metrics', protocol, r, rejectedBefore, reasonsBefore, () => m.flush(), (acc) => this.forwarder?.metrics(acc));
   }
 
   async logs(entries: LogInput[], protocol: string, rejectedBefore = 0, reasonsBefore: string[] = []): Promise<IngestResult> {
     const l = this.tl.logs;
+    if (this.forwarder !== undefined) stampMissingTimes(entries);
     const r = this.writeLenient('logs', entries, (b) => l.writeBatch(b), (e) => l.write(e));
     return this.finish('logs', protocol, r, rejectedBefore, reasonsBefore, () => l.flush(), (acc) => this.forwarder?.logs(acc));
   }

@@ -96,12 +96,20 @@ function exposition(s: TimelessStats): string {
 function forwardText(ctx: ServerContext): string {
   const f = ctx.forwarder;
   if (f === undefined) return '';
-  const stats = f.stats();
+  // stats(): { <endpoint without credentials>: { queued_records, oldest_age_seconds, sent_records_total, ... } }
+  const byKey = new Map<string, Array<[Record<string, string>, number]>>();
+  for (const [target, st] of Object.entries(f.stats())) {
+    for (const [key, value] of Object.entries(st)) {
+      let rows = byKey.get(key);
+      if (rows === undefined) byKey.set(key, (rows = []));
+      rows.push([{ target }, value]);
+    }
+  }
   const out: string[] = [];
-  for (const [key, value] of Object.entries(stats)) {
-    if (typeof value !== 'number') continue;
-    const name = `timeless_forward_${key.replace(/[^a-zA-Z0-9_]/g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}`;
-    out.push(gaugeText(name, `Forwarding: ${key}.`, [[{}, value]]));
+  for (const [key, rows] of byKey) {
+    const name = `timeless_forward_${key}`;
+    const text = gaugeText(name, `Forwarding: ${key.replace(/_/g, ' ')}.`, rows);
+    out.push(key.endsWith('_total') ? text.replace(`# TYPE ${name} gauge`, `# TYPE ${name} counter`) : text);
   }
   return out.join('');
 }
