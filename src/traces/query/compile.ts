@@ -132,12 +132,22 @@ function durationNs(ms: unknown, field: string): bigint | undefined {
 function timeNs(ns: unknown, ms: unknown, side: string): bigint | undefined {
   if (ns !== undefined) {
     if (typeof ns !== 'bigint') throw invalid(`${side}Ns must be a bigint of epoch ns, got ${describe(ns)}`);
-    return ns;
+    return clampNs(ns);
   }
   if (ms === undefined) return undefined;
   if (typeof ms !== 'number' || !Number.isFinite(ms)) throw invalid(`${side}Ms must be a finite number of epoch ms, got ${describe(ms)}`);
   const whole = Math.floor(ms);
-  return BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6));
+  return clampNs(BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6)));
+}
+
+const MAX_NS = (1n << 63n) - 1n;
+
+/**
+ * Stored times are in [0, 2^63) ns, so a bound outside that range selects the same spans as the
+ * range's edge; clamping keeps it within SQLite's int64 (it threw a RangeError past it).
+ */
+function clampNs(ns: bigint): bigint {
+  return ns < 0n ? 0n : ns > MAX_NS ? MAX_NS : ns;
 }
 
 /** A block's kinds and statuses can hold a match: it has one of the wanted kinds AND one of the wanted statuses. */
