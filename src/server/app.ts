@@ -12,6 +12,7 @@ import { registerNativeMetrics } from './routes/native-metrics.js';
 import { registerNativeLogs } from './routes/native-logs.js';
 import { registerNativeTraces } from './routes/native-traces.js';
 // Protocol route modules (one import + one register line each, below).
+import { registerOtlp } from './routes/otlp.js';
 import { registerJaeger } from './routes/jaeger.js';
 import { registerVictoriaLogs } from './routes/victoria-logs.js';
 import { registerPrometheusWrite } from './routes/prometheus-write.js';
@@ -42,6 +43,7 @@ export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessAp
   registerNativeLogs(app, ctx);
   registerNativeTraces(app, ctx);
   // -- protocol routes --
+  registerOtlp(app, ctx);
   registerJaeger(app, ctx);
   registerVictoriaLogs(app, ctx);
   registerPrometheusWrite(app, ctx);

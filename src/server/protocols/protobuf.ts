@@ -198,9 +198,12 @@ export class ProtoReader {
         if (this.pos + 8 > this.end) throw new ProtobufError('truncated fixed64');
         this.pos += 8;
         return;
-      case WIRE_LEN:
-        this.pos += this.len();
+      case WIRE_LEN: {
+        // Not `this.pos += this.len()`: that reads pos before len() moves it past the length varint.
+        const n = this.len();
+        this.pos += n;
         return;
+      }
       case WIRE_FIXED32:
         if (this.pos + 4 > this.end) throw new ProtobufError('truncated fixed32');
         this.pos += 4;
