@@ -17,6 +17,7 @@ import { registerJaeger } from './routes/jaeger.js';
 import { registerVictoriaLogs } from './routes/victoria-logs.js';
 import { registerPrometheusWrite } from './routes/prometheus-write.js';
 import { registerVictoriaMetrics } from './routes/victoria-metrics.js';
+import { registerPrometheusQuery } from './routes/prometheus-query.js';
 
 export interface TimelessApp extends Hono<AppEnv> {
   /** The shared context (counters, ingest helpers); tests and the standalone server read it. */
@@ -48,6 +49,7 @@ export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessAp
   registerVictoriaLogs(app, ctx);
   registerPrometheusWrite(app, ctx);
   registerVictoriaMetrics(app, ctx);
+  registerPrometheusQuery(app, ctx);
   Object.defineProperty(app, 'timeless', { value: ctx, enumerable: false });
   return app as TimelessApp;
 }
