@@ -15,6 +15,7 @@ import { registerNativeTraces } from './routes/native-traces.js';
 import { registerOtlp } from './routes/otlp.js';
 import { registerJaeger } from './routes/jaeger.js';
 import { registerVictoriaLogs } from './routes/victoria-logs.js';
+import { registerBackup } from './routes/backup.js';
 import { registerPrometheusWrite } from './routes/prometheus-write.js';
 import { registerVictoriaMetrics } from './routes/victoria-metrics.js';
 import { registerPrometheusQuery } from './routes/prometheus-query.js';
@@ -47,6 +48,7 @@ export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessAp
   registerOtlp(app, ctx);
   registerJaeger(app, ctx);
   registerVictoriaLogs(app, ctx);
+  registerBackup(app, ctx);
   registerPrometheusWrite(app, ctx);
   registerVictoriaMetrics(app, ctx);
   registerPrometheusQuery(app, ctx);
