@@ -1,6 +1,7 @@
 // Timeless.open(): the data-directory lock, the worker pool, the engines and the retention
 // scheduler. Several stores (different data dirs) live side by side in one process: nothing here is
 // module-global.
+import fs from 'node:fs';
 import path from 'node:path';
 import { createPool, type Pool, type PoolOptions } from './pool/pool.js';
 import { acquireDirLock, type DirLock } from './storage/lock.js';
@@ -313,10 +314,21 @@ export class Timeless {
   async backup(targetDir?: string): Promise<BackupReport> {
     const target = path.resolve(targetDir ?? path.join(this.dataDir, 'backups', backupName()));
     if (target === this.dataDir) throw new MetricsError('INVALID_VALUE', 'backup target is the data directory itself; choose another directory');
-    const metrics = await this.engine.backup(target);
-    const logs = await this.logsEngine.backup(target);
-    const traces = await this.tracesEngine.backup(target);
-    return { path: target, files: metrics.files + logs.files + traces.files, bytes: metrics.bytes + logs.bytes + traces.bytes };
+    if (fs.existsSync(target)) throw new MetricsError('INVALID_VALUE', `backup target ${target} already exists; choose a new directory`);
+    // Written under a hidden name and renamed when complete: a listing (GET /api/v1/backup) or a
+    // crash never shows a half-written backup as a backup.
+    const partial = path.join(path.dirname(target), `.partial-${path.basename(target)}`);
+    fs.rmSync(partial, { recursive: true, force: true });
+    try {
+      const metrics = await this.engine.backup(partial);
+      const logs = await this.logsEngine.backup(partial);
+      const traces = await this.tracesEngine.backup(partial);
+      await fs.promises.rename(partial, target);
+      return { path: target, files: metrics.files + logs.files + traces.files, bytes: metrics.bytes + logs.bytes + traces.bytes };
+    } catch (err) {
+      await fs.promises.rm(partial, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Flushes, closes the engines, releases the lock, and closes the pool if the store created it. */
