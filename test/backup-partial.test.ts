@@ -15,18 +15,26 @@ describe('tl.backup() target handling', () => {
       tl.logs.write({ message: 'x' });
       await tl.flush();
       const target = path.join(tmp.dir, 'backups', 'b1');
-      const seen: boolean[] = [];
+      const partial = path.join(tmp.dir, 'backups', '.partial-b1');
       const pending = tl.backup(target);
-      // While it runs, the final name never exists (the old code created it first and filled it).
+      // Whenever the final name exists, the backup in it is whole (every engine's directory there)
+      // and the partial directory is gone: the old code created the target first and filled it.
       let done = false;
+      let polls = 0;
+      let sawPartial = false;
       void pending.finally(() => (done = true));
       while (!done) {
-        seen.push(fs.existsSync(target));
+        polls++;
+        if (fs.existsSync(partial)) sawPartial = true;
+        if (fs.existsSync(target)) {
+          expect(fs.existsSync(partial)).toBe(false);
+          expect(fs.readdirSync(target).sort()).toEqual(['logs', 'metrics', 'spans']);
+        }
         await new Promise((r) => setImmediate(r));
       }
       const report = await pending;
-      expect(seen.length).toBeGreaterThan(0);
-      expect(seen.every((x) => !x)).toBe(true);
+      expect(polls).toBeGreaterThan(0);
+      expect(sawPartial).toBe(true);
       expect(report.path).toBe(target);
       expect(fs.readdirSync(path.join(tmp.dir, 'backups'))).toEqual(['b1']);
       await expect(tl.backup(target)).rejects.toThrow(/already exists/);
