@@ -231,6 +231,20 @@ describe('normalizeSpanInput', () => {
     expect(errorOf(() => norm({ ...MIN, resource: res }, d))?.code).toBe('INVALID_SPAN');
   });
 
+  it('skips the content check only for deep-frozen attributes: a frozen outer object with a mutable value inside is still checked', () => {
+    const d = new SpanDefaults();
+    const frozen = Object.freeze({ 'service.name': 'api', args: Object.freeze(['node']) });
+    const r1 = norm({ ...MIN, resource: { attributes: frozen } }, d).resource;
+    expect(norm({ ...MIN, resource: { attributes: frozen } }, d).resource).toBe(r1);
+    const inner = ['node'];
+    const shallow = Object.freeze({ 'service.name': 'api', args: inner });
+    const r2 = norm({ ...MIN, resource: { attributes: shallow } }, d).resource;
+    inner.push('--flag');
+    const r3 = norm({ ...MIN, resource: { attributes: shallow } }, d).resource;
+    expect(r3).not.toBe(r2);
+    expect(r3.attributes.args).toEqual(['node', '--flag']);
+  });
+
   it('caches scopes per caller object and notices mutations', () => {
     const d = new SpanDefaults();
     const scope: Record<string, unknown> = { name: 'http', version: '1' };

@@ -58,6 +58,16 @@ export function setAttr(out: Attributes, key: string, value: AttrValue): void {
   else out[key] = value;
 }
 
+/** Freezes an attributes object and every array/object value in it (see the engine's resource cache). */
+export function freezeAttributes(attrs: Attributes): void {
+  const freeze = (v: unknown): void => {
+    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+    Object.freeze(v);
+    for (const k of Object.keys(v)) freeze((v as Record<string, unknown>)[k]);
+  };
+  freeze(attrs);
+}
+
 /** A finite double as is; NaN and ±Infinity as their OTLP/JSON names. */
 export function finiteOrName(v: number): number | string {
   return v - v === 0 ? v : String(v);

@@ -12,7 +12,7 @@
 // ScopeSpans shares one resource / scope object, which the engine caches by identity.
 import { SPAN_KINDS, STATUS_CODES, type SpanEventInput, type SpanInput, type SpanKind, type SpanLinkInput, type StatusCode } from '../../traces/types.js';
 import type { ProtoReader } from './protobuf.js';
-import {
+import { freezeAttributes,
   checkEnd, emptyScope, jsonArray, jsonAttributes, jsonEnum, jsonId, jsonNanos, jsonObject, jsonResource, jsonRoot, jsonScope,
   jsonString, jsonUint32, protoHex, protoKeyValue, protoReader, protoString, protoResource, protoScope, subEnd,
   type Attributes, type OtlpResource, type OtlpScope,
@@ -101,6 +101,9 @@ function protoResourceSpans(r: ProtoReader, out: SpanInput[]): void {
     } else r.skip(t & 7);
   }
   checkEnd(r, end, 'a ResourceSpans');
+  // Shared by every span of the batch and never changed again: frozen, the engine caches it by
+  // identity without re-checking its contents per span.
+  freezeAttributes(resource.attributes);
 }
 
 /** ScopeSpans { scope = 1; repeated Span spans = 2; schema_url = 3 }. */
@@ -117,6 +120,7 @@ function protoScopeSpans(r: ProtoReader, resource: SharedResource, out: SpanInpu
     } else r.skip(t & 7);
   }
   checkEnd(r, end, 'a ScopeSpans');
+  freezeAttributes(scope.attributes);
 }
 
 function protoSpan(r: ProtoReader, resource: SharedResource, scope: SharedScope): SpanInput {
