@@ -2,6 +2,8 @@
 // test/server-otlp.test.ts): messages are built bottom-up as byte arrays, so a vector reads like
 // the .proto it encodes. Independent of the decoder under test and of the OTel serializers.
 
+import { Prng } from '../bench/gen/prng.js';
+
 export type Bytes = number[];
 
 export function varint(v: number | bigint): Bytes {
@@ -103,14 +105,8 @@ export function u8(bytes: Bytes): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-/** Seeded PRNG (mulberry32) for the fuzz runs: failures reproduce. */
+/** Seeded floats in [0, 1) (bench/gen/prng.ts) for the fuzz runs: failures reproduce. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.float();
 }

@@ -10,17 +10,12 @@ import { hashBytes, SeriesCache } from '../src/server/protocols/series-cache.js'
 import { parsePromText, PromTextError } from '../src/server/protocols/prom-text.js';
 import { parseSeriesSelector, SelectorError } from '../src/server/protocols/series-selector.js';
 import { parseVmImport, parseVmTime, serializeVmLine, VmImportError, VmTimeError } from '../src/server/protocols/vm-import.js';
+import { Prng } from '../bench/gen/prng.js';
 
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
+/** Seeded floats in [0, 1) (bench/gen/prng.ts) so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.float();
 }
 
 const bytes = (...parts: Array<number | string | number[]>): Uint8Array => {

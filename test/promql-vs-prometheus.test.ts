@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, type TestServer } from './server-helpers.js';
 import type { WritePoint } from '../src/metrics/types.js';
+import { Prng } from '../bench/gen/prng.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
@@ -23,15 +24,10 @@ const MIN = 60_000;
 const END_MS = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 const START_MS = END_MS - 120 * MIN;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Seeded floats in [0, 1) (bench/gen/prng.ts) so failures reproduce. */
+function seeded(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.float();
 }
 
 interface GenSeries {
@@ -49,7 +45,7 @@ function scrapeTimes(rnd: () => number, fromMs: number, toMs: number, intervalMs
 }
 
 function generate(): GenSeries[] {
-  const rnd = mulberry32(20240607);
+  const rnd = seeded(20240607);
   const out: GenSeries[] = [];
   // Counters: resets now and then, one gap longer than the lookback, one series ending early, one
   // starting late.

@@ -2,6 +2,7 @@
 // run where, for equal timestamps, the later source wins. Pure; used on the main thread for small
 // reads and inside workers for big ones and for compaction.
 import { sortDedupe } from './heads.js';
+import { lowerBound } from './query/sorted.js';
 
 export interface PointRun {
   tsMs: Float64Array;
@@ -44,18 +45,8 @@ export function mergeRuns(runs: PointRun[]): PointRun {
 
 /** The points of a run within [fromMs, toMs] (views, no copy). */
 export function clipRun(run: PointRun, fromMs: number, toMs: number): PointRun {
-  const lo = lowerBound(run.tsMs, fromMs);
-  const hi = lowerBound(run.tsMs, toMs + 1);
+  const lo = lowerBound(run.tsMs, 0, run.tsMs.length, fromMs);
+  const hi = lowerBound(run.tsMs, 0, run.tsMs.length, toMs + 1);
   return { tsMs: run.tsMs.subarray(lo, hi), values: run.values.subarray(lo, hi) };
 }
 
-function lowerBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

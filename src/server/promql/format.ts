@@ -4,14 +4,21 @@
 
 /** Go's FormatFloat(v, 'f', -1, 64): shortest round-trip digits, never an exponent. */
 export function formatFloatF(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const special = specialValue(v);
+  if (special !== undefined) return special;
   const s = String(v);
   const e = s.indexOf('e');
   if (e < 0) return s;
   return expandExponent(s.slice(0, e), Number(s.slice(e + 1)));
+}
+
+/** NaN, ±Inf and ±0 as Go writes them; undefined for every other value. */
+function specialValue(v: number): string | undefined {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  return undefined;
 }
 
 /** "d.ddd" × 10^exp written out in positional notation. */
@@ -30,10 +37,8 @@ function expandExponent(mantissa: string, exp: number): string {
 
 /** A sample value as Prometheus' JSON API writes it. */
 export function formatSampleValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const special = specialValue(v);
+  if (special !== undefined) return special;
   // JavaScript switches to exponent notation at the same bounds (< 1e-6, >= 1e21); only Go's
   // two-digit minimum exponent differs.
   const s = String(v);

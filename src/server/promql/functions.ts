@@ -215,13 +215,20 @@ export function labelReplace(st: LabelReplaceState, vec: Vector, dst: string, re
     if (!LABEL_NAME_RE.test(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
     st.checked = true;
   }
+  return relabel(st, vec, (labels) => {
+    const m = re.exec(labels[src] ?? '');
+    return m === null ? labels : withLabels(labels, { [dst]: expandTemplate(replacement, m) });
+  });
+}
+
+/** Each sample with new labels, computed once per distinct label set (the cache lives across steps). */
+function relabel(st: LabelReplaceState, vec: Vector, make: (labels: Labels) => Labels): Vector {
   const out: Vector = new Array(vec.length);
   for (let i = 0; i < vec.length; i++) {
     const s = vec[i];
     let l = st.cache.get(s.labels);
     if (l === undefined) {
-      const m = re.exec(s.labels[src] ?? '');
-      l = m === null ? s.labels : withLabels(s.labels, { [dst]: expandTemplate(replacement, m) });
+      l = make(s.labels);
       st.cache.set(s.labels, l);
     }
     out[i] = { labels: l, v: s.v };
@@ -235,15 +242,5 @@ export function labelJoin(st: LabelReplaceState, vec: Vector, dst: string, sep: 
     for (const s of srcs) if (!LABEL_NAME_RE.test(s)) throw new EvalError(`invalid source label name in label_join(): ${s}`);
     st.checked = true;
   }
-  const out: Vector = new Array(vec.length);
-  for (let i = 0; i < vec.length; i++) {
-    const s = vec[i];
-    let l = st.cache.get(s.labels);
-    if (l === undefined) {
-      l = withLabels(s.labels, { [dst]: srcs.map((n) => s.labels[n] ?? '').join(sep) });
-      st.cache.set(s.labels, l);
-    }
-    out[i] = { labels: l, v: s.v };
-  }
-  return out;
+  return relabel(st, vec, (labels) => withLabels(labels, { [dst]: srcs.map((n) => labels[n] ?? '').join(sep) }));
 }

@@ -9,6 +9,7 @@ import type { AtModifier, VectorSelector } from './ast.js';
 import type { SeriesData } from './storage.js';
 import { isStaleNaN, type Labels, type Vector } from './values.js';
 import type { Window } from './range-functions.js';
+import { lowerBound } from '../../metrics/query/sorted.js';
 
 export interface QueryTimes {
   startMs: number;
@@ -68,17 +69,6 @@ function lastAtOrBefore(a: ArrayLike<number>, x: number): number {
   return lo - 1;
 }
 
-/** Index of the first element ≥ x (length if none). */
-function firstAtOrAfter(a: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Instant-vector selection with one forward-moving cursor per series. */
 export class InstantCursor {
@@ -139,7 +129,7 @@ export class RangeCursor {
         this.lo[i] = lo;
         this.hi[i] = hi;
       } else {
-        this.lo[i] = firstAtOrAfter(ts, minT);
+        this.lo[i] = lowerBound(ts, 0, ts.length, minT);
         this.hi[i] = lastAtOrBefore(ts, ref) + 1;
       }
     }

@@ -3,9 +3,9 @@
 import type { Context, Hono } from 'hono';
 import type { AppEnv, ServerContext } from '../context.js';
 import { LOG_LEVELS, type LogFilter, type LogInput, type LogLevel, type LogQuery } from '../../logs/types.js';
-import { parseJson, readBody } from '../body.js';
 import { HttpError } from '../errors.js';
 import { sendJson } from '../json.js';
+import { nativeWrite } from './native-write.js';
 import { attributes, int, list, oneOf, str, timeMs } from '../params.js';
 import { sseTail } from '../sse.js';
 
@@ -49,20 +49,10 @@ function queryFromParams(c: Context): LogQuery {
   return q;
 }
 
-function entriesOf(body: unknown): LogInput[] {
-  const entries = Array.isArray(body) ? body : body !== null && typeof body === 'object' ? (body as { entries?: unknown }).entries : undefined;
-  if (!Array.isArray(entries)) throw new HttpError(400, 'INVALID_BODY', 'send { "entries": [{ "message", "level"?, "tsMs"?, "attributes"? }] } or an array of entries');
-  return entries as LogInput[];
-}
-
 export function registerNativeLogs(app: Hono<AppEnv>, ctx: ServerContext): void {
   const l = ctx.tl.logs;
 
-  app.post('/api/v1/logs/write', async (c) => {
-    const body = await readBody(c, { maxBytes: ctx.options.maxBodyBytes, types: ['application/json'] });
-    const result = await ctx.ingest.logs(entriesOf(parseJson(body.bytes)), 'native');
-    return sendJson(c, result, result.rejected > 0 && result.accepted === 0 ? 400 : 200);
-  });
+  app.post('/api/v1/logs/write', nativeWrite<LogInput>(ctx, 'entries', '{ "message", "level"?, "tsMs"?, "attributes"? }', (e) => ctx.ingest.logs(e, 'native')));
 
   app.get('/api/v1/logs/query', async (c) => sendJson(c, await l.query(queryFromParams(c))));
   app.get('/api/v1/logs/count', async (c) => sendJson(c, await l.count(filterFromParams(c))));

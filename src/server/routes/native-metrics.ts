@@ -6,6 +6,7 @@ import type { Agg, LabelMatcher, Matchers, MetricType, QueryOptions, WritePoint 
 import { parseJson, readBody } from '../body.js';
 import { HttpError } from '../errors.js';
 import { sendJson } from '../json.js';
+import { nativeWrite } from './native-write.js';
 import { list, oneOf, parseDurationMs, str, timeMs } from '../params.js';
 
 const AGGS: readonly Agg[] = ['avg', 'min', 'max', 'sum', 'count', 'last', 'rate', 'increase'];
@@ -63,20 +64,10 @@ function queryFromParams(c: Context): QueryOptions {
   };
 }
 
-function pointsOf(body: unknown): WritePoint[] {
-  const points = Array.isArray(body) ? body : body !== null && typeof body === 'object' ? (body as { points?: unknown }).points : undefined;
-  if (!Array.isArray(points)) throw new HttpError(400, 'INVALID_BODY', 'send { "points": [{ "name", "labels", "value", "tsMs"? }] } or an array of points');
-  return points as WritePoint[];
-}
-
 export function registerNativeMetrics(app: Hono<AppEnv>, ctx: ServerContext): void {
   const m = ctx.tl.metrics;
 
-  app.post('/api/v1/metrics/write', async (c) => {
-    const body = await readBody(c, { maxBytes: ctx.options.maxBodyBytes, types: ['application/json'] });
-    const result = await ctx.ingest.metrics(pointsOf(parseJson(body.bytes)), 'native');
-    return sendJson(c, result, result.rejected > 0 && result.accepted === 0 ? 400 : 200);
-  });
+  app.post('/api/v1/metrics/write', nativeWrite<WritePoint>(ctx, 'points', '{ "name", "labels", "value", "tsMs"? }', (p) => ctx.ingest.metrics(p, 'native')));
 
   app.get('/api/v1/metrics/query', async (c) => sendJson(c, await m.query(queryFromParams(c))));
 

@@ -4,9 +4,9 @@ import type { Context, Hono } from 'hono';
 import type { AppEnv, ServerContext } from '../context.js';
 import { SPAN_KINDS, STATUS_CODES, type SpanInput, type TraceQuery } from '../../traces/types.js';
 import type { SpanFilter } from '../../traces/tail.js';
-import { parseJson, readBody } from '../body.js';
 import { HttpError } from '../errors.js';
 import { sendJson } from '../json.js';
+import { nativeWrite } from './native-write.js';
 import { attributes, int, num, oneOf, str, timeMs } from '../params.js';
 import { sseTail } from '../sse.js';
 
@@ -33,20 +33,10 @@ function filterFromParams(c: Context): SpanFilter {
   return f;
 }
 
-function spansOf(body: unknown): SpanInput[] {
-  const spans = Array.isArray(body) ? body : body !== null && typeof body === 'object' ? (body as { spans?: unknown }).spans : undefined;
-  if (!Array.isArray(spans)) throw new HttpError(400, 'INVALID_BODY', 'send { "spans": [ ... ] } or an array of spans (the fields of the library\'s SpanInput)');
-  return spans as SpanInput[];
-}
-
 export function registerNativeTraces(app: Hono<AppEnv>, ctx: ServerContext): void {
   const t = ctx.tl.traces;
 
-  app.post('/api/v1/traces/write', async (c) => {
-    const body = await readBody(c, { maxBytes: ctx.options.maxBodyBytes, types: ['application/json'] });
-    const result = await ctx.ingest.spans(spansOf(parseJson(body.bytes)), 'native');
-    return sendJson(c, result, result.rejected > 0 && result.accepted === 0 ? 400 : 200);
-  });
+  app.post('/api/v1/traces/write', nativeWrite<SpanInput>(ctx, 'spans', 'the fields of the library\'s SpanInput, ns times as decimal strings', (sp) => ctx.ingest.spans(sp, 'native')));
 
   app.get('/api/v1/traces/query', async (c) => {
     const q: TraceQuery = filterFromParams(c);
