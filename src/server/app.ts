@@ -19,6 +19,7 @@ import { registerBackup } from './routes/backup.js';
 import { registerPrometheusWrite } from './routes/prometheus-write.js';
 import { registerVictoriaMetrics } from './routes/victoria-metrics.js';
 import { registerPrometheusQuery } from './routes/prometheus-query.js';
+import { registerDashboard } from './routes/dashboard.js';
 
 export interface TimelessApp extends Hono<AppEnv> {
   /** The shared context (counters, ingest helpers); tests and the standalone server read it. */
@@ -40,6 +41,7 @@ export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessAp
   // /health is registered before auth: it is never authenticated (DESIGN.md §7).
   registerHealth(app, ctx);
   app.use('*', auth(ctx));
+  registerDashboard(app, ctx);
   registerAdmin(app, ctx);
   registerNativeMetrics(app, ctx);
   registerNativeLogs(app, ctx);

@@ -42,6 +42,11 @@ export interface ServerOptions {
   authorize?: (c: Context) => boolean | Response | Promise<boolean | Response>;
   /** Largest accepted request body after decompression (default 64 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Where the dashboard is served, relative to where the app is mounted: '/' (default) or e.g.
+   * '/dashboard/'. Starts and ends with '/'; the path without its final '/' redirects to it.
+   */
+  dashboardPath?: string;
   /** An already-built forwarder (the caller closes it); wins over `forward`. */
   forwarder?: Forwarder;
   /** Tee accepted data to remote_write receivers / an OTLP collector (queues in <dataDir>/forward/). */
@@ -52,6 +57,7 @@ export interface ResolvedServerOptions {
   auth: AuthOptions;
   authorize: ServerOptions['authorize'];
   maxBodyBytes: number;
+  dashboardPath: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -69,6 +75,11 @@ export interface ServerContext {
 export function createServerContext(tl: Timeless, options: ServerOptions = {}): ServerContext {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError(`timeless: maxBodyBytes must be a positive integer, got ${String(maxBodyBytes)}`);
+  const dashboardPath = options.dashboardPath ?? '/';
+  // Plain segments only: the path is matched literally and also yields the dashboard's apiBase ('../' per segment).
+  if (typeof dashboardPath !== 'string' || !/^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/)*$/.test(dashboardPath)) {
+    throw new TypeError(`timeless: dashboardPath must start and end with '/' and hold plain path segments, got ${JSON.stringify(dashboardPath)}`);
+  }
   const auth = options.auth ?? {};
   if (auth.basic && (typeof auth.basic.user !== 'string' || typeof auth.basic.pass !== 'string' || auth.basic.user === '' || auth.basic.pass === '')) {
     throw new TypeError('timeless: auth.basic needs a non-empty user and pass');
@@ -82,7 +93,7 @@ export function createServerContext(tl: Timeless, options: ServerOptions = {}): 
   const forwarder = options.forwarder ?? owned;
   return {
     tl,
-    options: { auth, authorize: options.authorize, maxBodyBytes },
+    options: { auth, authorize: options.authorize, maxBodyBytes, dashboardPath },
     self,
     ingest: new Ingest(tl, self, forwarder),
     forwarder,

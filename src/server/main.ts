@@ -13,7 +13,9 @@ const DRAIN_MS = 10_000;
 async function run(cfg: ServeConfig): Promise<void> {
   const tl = await Timeless.open({ dataDir: cfg.dataDir });
   const forward = cfg.forward.remoteWrite.length > 0 || cfg.forward.otlp !== undefined ? cfg.forward : undefined;
-  const app = tl.routes({ auth: cfg.auth, maxBodyBytes: cfg.maxBodyBytes, ...(forward ? { forward } : {}) });
+  const app = tl.routes({ auth: cfg.auth, maxBodyBytes: cfg.maxBodyBytes, dashboardPath: '/dashboard/', ...(forward ? { forward } : {}) });
+  // Standalone, the dashboard lives at /dashboard/ (the API keeps the root); '/' leads there.
+  app.get('/', (c) => c.redirect('dashboard/', 302));
   const server = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
