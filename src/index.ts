@@ -1,6 +1,7 @@
 // Public API of timeless-node (DESIGN.md §6).
 export { Timeless } from './store.js';
-export type { TimelessOptions, TimelessMetrics, TimelessLogs, TimelessRetention, TimelessStats, StoreRetentionOptions } from './store.js';
+export type { TimelessOptions, TimelessMetrics, TimelessLogs, TimelessRetention, TimelessStats, StoreRetentionOptions, RetentionSettings } from './store.js';
+export type { RuntimeMetricsOptions } from './integrations/runtime.js';
 export { MetricsError } from './metrics/errors.js';
 export type { MetricsErrorCode } from './metrics/errors.js';
 export { StorageError } from './storage/errors.js';

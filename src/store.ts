@@ -26,6 +26,7 @@ import type { OperationRow } from './traces/operations.js';
 import type { Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesRetentionOptions, TracesRetentionReport, TracesStats } from './traces/types.js';
 import { createApp, type TimelessApp } from './server/app.js';
 import type { ServerOptions } from './server/context.js';
+import { RuntimeCollector, resolveRuntimeInterval, type RuntimeMetricsOptions } from './integrations/runtime.js';
 
 /** Default retention of the spans store (issue #5): 7 days, 512 MiB. */
 export const DEFAULT_TRACES_RETENTION = { maxAgeSec: 7 * 86_400, maxBytes: 512 * 1024 * 1024 } as const;
@@ -44,6 +45,8 @@ export interface TimelessOptions {
   retention?: StoreRetentionOptions;
   /** Pool options (the store creates and owns the pool) or a pool to share (the caller closes it). */
   pool?: PoolOptions | Pool;
+  /** Runtime metrics of this process (event loop, memory, GC, CPU, handles) written into the store; default on, every 10 s. */
+  runtimeMetrics?: RuntimeMetricsOptions;
 }
 
 export interface TimelessMetrics {
@@ -108,9 +111,20 @@ export interface TimelessTraces {
   sealNow(): Promise<void>;
 }
 
+/** The retention every engine applies, defaults filled in (what the dashboard's Storage page shows). */
+export interface RetentionSettings {
+  metrics: { rawMaxAgeSec: number; hourlyMaxAgeSec: number; dailyMaxAgeSec: number };
+  logs: { maxAgeSec: number; maxBytes: number };
+  traces: { maxAgeSec: number; maxBytes: number };
+  /** Seconds between scheduled runs; 0: retention runs only when asked (runNow). */
+  intervalSec: number;
+}
+
 export interface TimelessRetention {
   /** Runs retention now (nowMs for tests: ages are measured from it). */
   runNow(nowMs?: number): Promise<{ metrics: RetentionReport; logs: LogsRetentionReport; traces: TracesRetentionReport }>;
+  /** The resolved settings (copies: changing them changes nothing). */
+  settings(): RetentionSettings;
 }
 
 export interface TimelessStats {
@@ -145,6 +159,7 @@ export class Timeless {
   private retentionTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | null = null;
   private readonly appClosers: Array<() => Promise<void>> = [];
+  private runtime: RuntimeCollector | undefined;
 
   private constructor(
     dataDir: string,
@@ -216,7 +231,14 @@ export class Timeless {
       compactNow: () => t.compactNow(),
       sealNow: () => t.sealNow(),
     };
+    const intervalSec = retention.intervalSec ?? 3600;
     this.retention = {
+      settings: () => ({
+        metrics: { rawMaxAgeSec: this.retentionOpts.rawMaxAgeSec, hourlyMaxAgeSec: this.retentionOpts.hourlyMaxAgeSec, dailyMaxAgeSec: this.retentionOpts.dailyMaxAgeSec },
+        logs: { maxAgeSec: this.logsRetention.maxAgeSec, maxBytes: this.logsRetention.maxBytes },
+        traces: { maxAgeSec: this.tracesRetention.maxAgeSec, maxBytes: this.tracesRetention.maxBytes },
+        intervalSec,
+      }),
       runNow: async (nowMs?: number) => {
         const now = nowMs ?? Date.now();
         const [metrics, logs, traces] = await Promise.all([
@@ -227,7 +249,6 @@ export class Timeless {
         return { metrics, logs, traces };
       },
     };
-    const intervalSec = retention.intervalSec ?? 3600;
     if (intervalSec > 0) {
       this.retentionTimer = setInterval(() => {
         const warn = (err: unknown) => console.warn(`timeless: retention failed: ${(err as Error).message}`);
@@ -253,9 +274,11 @@ export class Timeless {
     }
     const logsRetention = resolveLogsRetention(retention);
     const tracesRetention = resolveTracesRetention(retention);
+    const runtimeIntervalMs = resolveRuntimeInterval(options.runtimeMetrics);
     const lock = acquireDirLock(dataDir);
     let pool: Pool | undefined;
     const ownsPool = !isPool(options.pool);
+    let tl: Timeless;
     try {
       pool = isPool(options.pool) ? options.pool : createPool(options.pool ?? {});
       const engine = await MetricsEngine.open({ root: path.join(dataDir, 'metrics'), pool, options: options.metrics });
@@ -273,12 +296,26 @@ export class Timeless {
         await Promise.allSettled([engine.close(), logsEngine.close()]);
         throw err;
       }
-      return new Timeless(dataDir, engine, logsEngine, tracesEngine, pool, ownsPool, lock, retention);
+      tl = new Timeless(dataDir, engine, logsEngine, tracesEngine, pool, ownsPool, lock, retention);
     } catch (err) {
       if (ownsPool) await pool?.close().catch(() => undefined);
       lock.release();
       throw err;
     }
+    if (runtimeIntervalMs > 0) {
+      const runtime = new RuntimeCollector(tl.metrics, {
+        onError: (err) => console.warn(`timeless: runtime metrics failed: ${(err as Error)?.message ?? String(err)}`),
+      });
+      try {
+        runtime.start(runtimeIntervalMs);
+      } catch (err) {
+        runtime.stop();
+        await tl.close().catch(() => undefined);
+        throw err;
+      }
+      tl.runtime = runtime;
+    }
+    return tl;
   }
 
   /**
@@ -335,6 +372,8 @@ export class Timeless {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
+      // First: no runtime sample may reach an engine that is closing.
+      this.runtime?.stop();
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       await Promise.allSettled(this.appClosers.map((close) => close()));
       try {

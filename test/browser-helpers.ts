@@ -37,7 +37,7 @@ export interface DashboardServer {
 
 export async function startDashboardServer(): Promise<DashboardServer> {
   const tmp = tempDir('dashboard');
-  const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 } });
+  const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 }, runtimeMetrics: false });
   const host = new Hono().route('/dashboard', tl.routes({ auth: { basic: BASIC } }));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: host.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

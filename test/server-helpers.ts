@@ -19,7 +19,7 @@ export interface TestServer {
 export async function startServer(opts: { server?: ServerOptions; store?: Omit<TimelessOptions, 'dataDir'>; dir?: string } = {}): Promise<TestServer> {
   const tmp = opts.dir === undefined ? tempDir('server') : undefined;
   const dir = opts.dir ?? tmp!.dir;
-  const tl = await Timeless.open({ dataDir: dir, pool: { threads: 1 }, ...opts.store });
+  const tl = await Timeless.open({ dataDir: dir, pool: { threads: 1 }, runtimeMetrics: false, ...opts.store });
   // Through tl.routes(), as users mount it: whatever the app owns closes with the store.
   const app = tl.routes(opts.server);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

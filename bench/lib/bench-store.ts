@@ -15,13 +15,15 @@ export interface OpenBenchStoreOptions {
 /**
  * A store with the background schedules that would disturb a measurement turned off: compaction
  * runs only when the bench calls compactNow(), and retention never runs (the NAB files are from
- * 2014 and must not be aged out while they are being measured).
+ * 2014 and must not be aged out while they are being measured), and the store's own runtime metrics
+ * are off (their points would count in the measured bytes and points).
  */
 export function openBenchStore(dataDir: string, options: OpenBenchStoreOptions = {}): Promise<BenchStore> {
   return Timeless.open({
     dataDir,
     metrics: { compactIntervalMs: 0, ...options.metrics },
     retention: { intervalSec: 0 },
+    runtimeMetrics: false,
     ...(options.threads ? { pool: { threads: options.threads } } : {}),
   });
 }

@@ -23,7 +23,7 @@ export type FillStore = Awaited<ReturnType<typeof Timeless.open>>;
 export const HTTP_BENCH_RETENTION = { intervalSec: 0, logs: { maxBytes: 2 ** 50 }, traces: { maxBytes: 2 ** 50 } } as const;
 
 export function openFillStore(dataDir: string): Promise<FillStore> {
-  return Timeless.open({ dataDir, retention: HTTP_BENCH_RETENTION, logs: { compaction: false } });
+  return Timeless.open({ dataDir, runtimeMetrics: false, retention: HTTP_BENCH_RETENTION, logs: { compaction: false } });
 }
 
 export interface FillReport {

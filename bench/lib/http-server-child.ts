@@ -13,7 +13,7 @@ import { openFillStore } from './http-fill.js';
 async function main(): Promise<void> {
   const [dataDir, mode] = process.argv.slice(2);
   if (!dataDir || (mode !== 'backup' && mode !== 'ingest')) throw new Error('usage: http-server-child.js DIR backup|ingest');
-  const tl = mode === 'backup' ? await openFillStore(dataDir) : await Timeless.open({ dataDir, retention: { intervalSec: 0 } });
+  const tl = mode === 'backup' ? await openFillStore(dataDir) : await Timeless.open({ dataDir, runtimeMetrics: false, retention: { intervalSec: 0 } });
   const app = createApp(tl);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

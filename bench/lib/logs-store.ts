@@ -15,7 +15,7 @@ export type LogsBenchStore = Awaited<ReturnType<typeof Timeless.open>>;
  * and its clock may be old).
  */
 export function openLogsStore(dataDir: string, logs: LogsOptions = {}): Promise<LogsBenchStore> {
-  return Timeless.open({ dataDir, logs, retention: { intervalSec: 0 } });
+  return Timeless.open({ dataDir, logs, runtimeMetrics: false, retention: { intervalSec: 0 } });
 }
 
 export interface LogWriteCounters {

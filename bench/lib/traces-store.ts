@@ -15,7 +15,7 @@ export type TracesBenchStore = Awaited<ReturnType<typeof Timeless.open>>;
  * those see data at rest. Only retention never runs (the bench decides what the clock says).
  */
 export function openTracesStore(dataDir: string, traces: TracesOptions = {}): Promise<TracesBenchStore> {
-  return Timeless.open({ dataDir, traces, retention: { intervalSec: 0 } });
+  return Timeless.open({ dataDir, traces, runtimeMetrics: false, retention: { intervalSec: 0 } });
 }
 
 export interface SpanWriteCounters {

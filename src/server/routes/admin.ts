@@ -1,5 +1,6 @@
-// Store-wide routes: GET /api/v1/stats, POST /api/v1/retention/run, GET /metrics (the store's own
-// Prometheus exposition: engine sizes and queues, the server's ingest/error counters, forwarding).
+// Store-wide routes: GET /api/v1/stats, GET /api/v1/retention (the resolved settings),
+// POST /api/v1/retention/run, GET /metrics (the store's own Prometheus exposition: engine sizes and
+// queues, the server's ingest/error counters, forwarding).
 import type { Hono } from 'hono';
 import type { AppEnv, ServerContext } from '../context.js';
 import { sendJson } from '../json.js';
@@ -11,6 +12,9 @@ export function registerAdmin(app: Hono<AppEnv>, ctx: ServerContext): void {
     const stats = await ctx.tl.stats();
     return sendJson(c, { ...stats, ...(ctx.forwarder ? { forward: ctx.forwarder.stats() } : {}) });
   });
+
+  // The configured limits (defaults filled in), so the dashboard can say what retention will drop.
+  app.get('/api/v1/retention', (c) => sendJson(c, ctx.tl.retention.settings()));
 
   app.post('/api/v1/retention/run', async (c) => {
     const report = await ctx.tl.retention.runNow();
