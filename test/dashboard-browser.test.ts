@@ -3,11 +3,17 @@
 // as a gzip, the Logs page shows history, filters from URL params, follows a live tail and links
 // to traces. Every page visited must log no console errors; screenshots go to test-artifacts/.
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { Timeless, type StoreRetentionOptions } from '../src/store.js';
+import { tempDir } from './metrics-helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { makeSpans, traceIds } from './traces-helpers.js';
-import { browserSkipReason, buildWeb, launchBrowser, openDashboard, startDashboardServer, type DashboardServer } from './browser-helpers.js';
+import { BASIC, browserSkipReason, buildWeb, launchBrowser, openDashboard, startDashboardServer, type DashboardServer } from './browser-helpers.js';
 
 const skip = browserSkipReason();
 if (skip) console.warn(skip);
@@ -242,6 +248,160 @@ describe.skipIf(skip !== undefined)('dashboard in a browser', () => {
       expect(await first.locator('td.service').textContent()).toBe('tail-svc');
       expect(await first.locator('a.trace-link').getAttribute('href')).toBe(`#/trace?id=${traceIdOf(1)}`);
       await d.screenshot('live');
+      expect(d.errors).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('a backup deleted on the Storage page leaves the list and the disk (after a confirm)', async () => {
+    const d = await openDashboard(browser, server, 'storage-delete');
+    try {
+      const { name } = await (await fetch(`${server.url}api/v1/backup`, { method: 'POST', headers: { authorization: basicHeader() } })).json() as { name: string };
+      const dir = path.join(server.tl.dataDir, 'backups', name);
+      expect(fs.existsSync(dir)).toBe(true);
+      await d.open('storage');
+      const row = d.page.locator(`tr[data-backup="${name}"]`);
+      await row.waitFor();
+
+      // Cancelling the confirm deletes nothing.
+      const messages: string[] = [];
+      d.page.once('dialog', (dlg) => (messages.push(dlg.message()), void dlg.dismiss()));
+      await row.getByRole('button', { name: 'Delete' }).click();
+      expect(messages).toEqual([`Delete backup ${name}? Its files are removed from disk.`]);
+      expect(await row.count()).toBe(1);
+      expect(fs.existsSync(dir)).toBe(true);
+
+      d.page.once('dialog', (dlg) => void dlg.accept());
+      await row.getByRole('button', { name: 'Delete' }).click();
+      await d.page.locator('.backup-status', { hasText: `Deleted ${name}.` }).waitFor();
+      await row.waitFor({ state: 'detached' });
+      expect(fs.existsSync(dir)).toBe(false);
+      const listed = (await (await fetch(`${server.url}api/v1/backup`, { headers: { authorization: basicHeader() } })).json()) as { backups: Array<{ name: string }> };
+      expect(listed.backups.map((b) => b.name)).not.toContain(name);
+      // The buttons are usable again once the request is over.
+      expect(await d.page.getByRole('button', { name: 'Create backup' }).isDisabled()).toBe(false);
+      await d.screenshot('after-delete');
+      expect(d.errors).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('the live tail opens only after the search answered', async () => {
+    const d = await openDashboard(browser, server, 'logs-tail-order');
+    try {
+      const seen: string[] = [];
+      d.page.on('response', (r) => r.url().includes('/api/v1/logs/query') && seen.push('query answered'));
+      d.page.on('request', (r) => r.url().includes('/api/v1/logs/tail') && seen.push('tail requested'));
+      const tailOpen = d.page.waitForResponse((r) => r.url().includes('/api/v1/logs/tail'));
+      await d.open('logs?live=1');
+      await tailOpen;
+      expect(seen).toEqual(['query answered', 'tail requested']);
+
+      // A new search closes the tail and reopens it after its own answer.
+      seen.length = 0;
+      const reopened = d.page.waitForResponse((r) => r.url().includes('/api/v1/logs/tail') && r.url().includes('level=warn'));
+      await d.page.locator('select[name=level]').selectOption('warn');
+      await reopened;
+      expect(seen).toEqual(['query answered', 'tail requested']);
+      expect(d.errors).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
+/** Basic auth header of the dashboard harness's credentials (for API calls made next to the browser). */
+function basicHeader(): string {
+  return `Basic ${Buffer.from(`${BASIC.user}:${BASIC.pass}`).toString('base64')}`;
+}
+
+/** Retention set to values that are no default, so the page can only show them by reading the route. */
+const RETENTION: StoreRetentionOptions = {
+  rawMaxAgeSec: 2 * 86_400,
+  hourlyMaxAgeSec: 36 * 3600,
+  dailyMaxAgeSec: 400 * 86_400,
+  intervalSec: 900,
+  logs: { maxAgeSec: 3 * 86_400, maxBytes: 64 * 1024 * 1024 },
+  traces: { maxAgeSec: 90 * 60, maxBytes: 3 * 1024 * 1024 * 1024 },
+};
+
+/** Like startDashboardServer (same mount and auth), with the retention above. */
+async function startConfiguredServer(): Promise<DashboardServer> {
+  const tmp = tempDir('dashboard-retention');
+  const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 }, runtimeMetrics: false, retention: RETENTION });
+  const host = new Hono().route('/dashboard', tl.routes({ auth: { basic: BASIC } }));
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: host.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  return {
+    tl,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard/`,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
+      await tl.close();
+      tmp.remove();
+    },
+  };
+}
+
+describe.skipIf(skip !== undefined)('dashboard with configured retention', () => {
+  let server: DashboardServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    buildWeb();
+    server = await startConfiguredServer();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('Storage shows the configured retention of every engine', async () => {
+    const d = await openDashboard(browser, server, 'storage-retention');
+    try {
+      await d.open('storage');
+      const field = (engine: string, name: string) => d.page.locator(`[data-retention="${engine}"] dd[data-field="${name}"]`);
+      await field('metrics', 'Raw points').waitFor();
+      expect(await field('metrics', 'Raw points').textContent()).toBe('2 days');
+      expect(await field('metrics', 'Hourly rollups').textContent()).toBe('36 h');
+      expect(await field('metrics', 'Daily rollups').textContent()).toBe('400 days');
+      expect(await field('logs', 'Max age').textContent()).toBe('3 days');
+      expect(await field('logs', 'Max size').textContent()).toBe('64.0 MiB');
+      expect(await field('traces', 'Max age').textContent()).toBe('90 min');
+      expect(await field('traces', 'Max size').textContent()).toBe('3.00 GiB');
+      expect(await d.page.locator('.retention-schedule').textContent()).toContain('every 15 min');
+      await d.screenshot('page');
+      expect(d.errors).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('Logs says how many entries the server skipped for a slow tail', async () => {
+    const d = await openDashboard(browser, server, 'logs-dropped');
+    try {
+      const tailOpen = d.page.waitForResponse((r) => r.url().includes('/api/v1/logs/tail'));
+      await d.open('logs?live=1&search=flood');
+      await tailOpen;
+      // One synchronous batch: the server's per-client queue (10,000) fills before it can send any,
+      // so exactly the rest is skipped and announced with a 'dropped' event.
+      const n = 10_000 + 37;
+      server.tl.logs.writeBatch(Array.from({ length: n }, (_, i) => ({ message: `flood ${i}`, level: 'info' as const })));
+      await server.tl.logs.flush();
+      const tailStatus = d.page.locator('.tail-status');
+      await tailStatus.filter({ hasText: 'skipped' }).waitFor();
+      expect(await tailStatus.textContent()).toBe('37 entries skipped (tail too slow)');
+      // The queued ones still arrive (the newest first, the list capped at 1,000 rows).
+      await d.page.locator('table.logs tbody tr', { hasText: 'flood 9999' }).waitFor();
+      expect(await d.page.locator('table.logs tbody tr').count()).toBe(1000);
+      await d.screenshot('dropped');
       expect(d.errors).toEqual([]);
     } finally {
       await d.close();

@@ -187,4 +187,67 @@ describe.skipIf(skip !== undefined)('dashboard Metrics, Traces and Trace pages',
       await d.close();
     }
   });
+
+  it('Traces: a click on the duration scatter opens the trace of the point; a drag moves the URL range and the window links', async () => {
+    const d = await openDashboard(browser, server, 'traces-scatter');
+    try {
+      // An absolute window around the generated spans, so a pixel maps to a known time.
+      const startMsOf = (s: Span) => Number(s.startNs / 1_000_000n);
+      const starts = spans.map(startMsOf);
+      const from0 = Math.min(...starts) - 5_000;
+      const to0 = Math.max(...starts) + 5_000;
+      await d.open(`traces?from=${from0}&to=${to0}`);
+      await d.page.locator('.status', { hasText: 'spans (more available)' }).waitFor();
+      const over = d.page.locator('.chart-box .u-over');
+      const box = (await over.boundingBox())!;
+      const px = (x: number, from: number, to: number) => ((x - from) / (to - from)) * box.width;
+
+      // Off every point (the 5 s margin before the first span): nothing opens.
+      await d.page.mouse.click(box.x + 2, box.y + box.height / 2);
+      expect(pageOf(await d.page.evaluate(() => location.hash))).toBe('traces');
+
+      // On a point: the scatter holds the newest 200 spans (one page); pick one whose nearest span of
+      // another trace is more than 6 px away and click at its x.
+      const shown = [...spans].sort((a, b) => (b.startNs > a.startNs ? 1 : -1)).slice(0, 200);
+      const target = shown.find((s) => spans.every((o) => o.traceId === s.traceId || Math.abs(px(startMsOf(o), from0, to0) - px(startMsOf(s), from0, to0)) > 6));
+      expect(target).toBeDefined();
+      await d.page.mouse.click(box.x + px(startMsOf(target!), from0, to0), box.y + box.height / 2);
+      await d.page.waitForFunction((id) => location.hash === `#/trace?id=${id}`, target!.traceId);
+      await d.page.locator('.waterfall .wf-row[data-span-id]').first().waitFor();
+
+      // A drag across the middle half (with a service filter) sets an absolute window inside the old one.
+      await d.page.goto(`${server.url}#/traces?service=payments&from=${from0}&to=${to0}`);
+      await d.page.locator('.status', { hasText: 'spans' }).waitFor();
+      const box2 = (await over.boundingBox())!;
+      await d.page.mouse.move(box2.x + box2.width * 0.25, box2.y + box2.height / 2);
+      await d.page.mouse.down();
+      await d.page.mouse.move(box2.x + box2.width * 0.5, box2.y + box2.height / 2, { steps: 5 });
+      await d.page.mouse.move(box2.x + box2.width * 0.75, box2.y + box2.height / 2, { steps: 5 });
+      await d.page.mouse.up();
+      await d.page.waitForFunction((f) => new URLSearchParams(location.hash.split('?')[1]).get('from') !== f, String(from0));
+      const p = await hashParams(d.page);
+      const from = Number(p.get('from'));
+      const to = Number(p.get('to'));
+      // About the middle half of the old window (uPlot snaps the selection to whole pixels).
+      const width = to0 - from0;
+      expect(Math.abs(from - (from0 + width * 0.25))).toBeLessThan(width * 0.02);
+      expect(Math.abs(to - (from0 + width * 0.75))).toBeLessThan(width * 0.02);
+      // The filters stay, the drag's mouseup did not open a trace, and the window links follow.
+      expect(p.get('service')).toBe('payments');
+      expect(pageOf(await d.page.evaluate(() => location.hash))).toBe('traces');
+      expect(await d.page.locator('a.logs-link').getAttribute('href')).toBe(`#/logs?from=${from}&to=${to}`);
+      expect(await d.page.locator('a.traces-link').getAttribute('href')).toBe(`#/traces?from=${from}&to=${to}`);
+      expect(await d.page.locator('a.metrics-link').getAttribute('href')).toBe(`#/metrics?from=${from}&to=${to}`);
+      await d.page.locator('.status', { hasText: 'spans' }).waitFor();
+      await d.screenshot('zoomed');
+      expect(d.errors).toEqual([]);
+    } finally {
+      await d.close();
+    }
+  });
 });
+
+/** The page name of a hash like '#/traces?…'. */
+function pageOf(hash: string): string {
+  return hash.replace(/^#\//, '').split('?')[0]!;
+}

@@ -9,6 +9,7 @@ import { auth } from './middleware/auth.js';
 import { registerHealth } from './routes/health.js';
 import { registerAdmin } from './routes/admin.js';
 import { registerNativeMetrics } from './routes/native-metrics.js';
+import { registerMetricsLive } from './routes/metrics-live.js';
 import { registerNativeLogs } from './routes/native-logs.js';
 import { registerNativeTraces } from './routes/native-traces.js';
 // Protocol route modules (one import + one register line each, below).
@@ -44,6 +45,7 @@ export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessAp
   registerDashboard(app, ctx);
   registerAdmin(app, ctx);
   registerNativeMetrics(app, ctx);
+  registerMetricsLive(app, ctx);
   registerNativeLogs(app, ctx);
   registerNativeTraces(app, ctx);
   // -- protocol routes --

@@ -14,6 +14,9 @@ declare global {
   }
 }
 
+/** SSE event name → handler of its parsed JSON data (`any`, so a handler declares the shape it expects). */
+export type TailHandlers = Record<string, (data: any) => void>;
+
 export class Api {
   readonly base: URL;
 
@@ -42,10 +45,23 @@ export class Api {
     return this.request<T>(this.url(path), init);
   }
 
-  /** Live tail: an EventSource on an SSE route; returns a function that closes it. */
-  tail<T>(path: string, params: Record<string, string | number | undefined>, event: string, onItem: (item: T) => void): () => void {
+  async delete<T>(path: string): Promise<T> {
+    return this.request<T>(this.url(path), { method: 'DELETE' });
+  }
+
+  /**
+   * Live tail: an EventSource on an SSE route; returns a function that closes it. Either one event
+   * name and its handler (`'log', onEntry`), or a handler per event (`{ log: onEntry, dropped: onDropped }`)
+   * for routes that send more than the items. Each event's data is parsed as JSON.
+   */
+  tail<T>(path: string, params: Record<string, string | number | undefined>, event: string, onItem: (item: T) => void): () => void;
+  tail(path: string, params: Record<string, string | number | undefined>, handlers: TailHandlers): () => void;
+  tail<T>(path: string, params: Record<string, string | number | undefined>, event: string | TailHandlers, onItem?: (item: T) => void): () => void {
+    const handlers: TailHandlers = typeof event === 'string' ? { [event]: onItem as (data: unknown) => void } : event;
     const es = new EventSource(this.url(path, params));
-    es.addEventListener(event, (e) => onItem(JSON.parse((e as MessageEvent<string>).data) as T));
+    for (const [name, handle] of Object.entries(handlers)) {
+      es.addEventListener(name, (e) => handle(JSON.parse((e as MessageEvent<string>).data)));
+    }
     return () => es.close();
   }
 

@@ -3,11 +3,13 @@
 import type { Page } from '../page.js';
 import { logsPage } from './logs.js';
 import { metricsPage } from './metrics.js';
+import { overviewPage } from './overview.js';
 import { storagePage } from './storage.js';
 import { tracePage } from './trace.js';
 import { tracesPage } from './traces.js';
 
 export const pages: readonly Page[] = [
+  overviewPage,
   metricsPage,
   logsPage,
   tracesPage,

@@ -1,6 +1,8 @@
 // Logs: search text, minimum level, time range and attribute filters (all in the URL), a results
 // table newest first with the query cursor behind "Older", and a live tail (SSE on api/v1/logs/tail
-// with the same filters but no time bounds) that prepends new entries to a capped list.
+// with the same filters but no time bounds) that prepends new entries to a capped list. The tail is
+// opened only once the search has answered: an entry is then either in the answer or in the tail,
+// never in both. When the server skips entries for a slow client (`dropped` event) the count is shown.
 // Entries carrying a trace id link to that trace's waterfall (#/trace?id=…).
 import type { Page, PageContext } from '../page.js';
 import { h, errorText, setChildren } from '../dom.js';
@@ -145,6 +147,7 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
   const liveBox = h('input', { type: 'checkbox', name: 'live', checked: state.live });
   const formErr = h('div', { class: 'error', role: 'alert' });
   const status = h('span', { class: 'status logs-status' });
+  const tailStatus = h('span', { class: 'status tail-status' });
   const tbody = h('tbody');
   const olderBtn = h('button', { type: 'button', class: 'older', onclick: () => void loadPage(false) }, 'Older');
   const olderErr = h('div', { class: 'error', role: 'alert' });
@@ -175,8 +178,10 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
     formErr.textContent = '';
     state = { ...state, ...change };
     ctx.setParams(stateToParams(state));
+    // The old filter's tail stops now; loadPage opens the new one once its answer is shown.
+    stopTail?.();
+    stopTail = undefined;
     void loadPage(true);
-    syncTail();
   }
 
   async function loadPage(first: boolean): Promise<void> {
@@ -203,33 +208,47 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
       status.textContent = '';
       (first ? formErr : olderErr).textContent = `Search failed: ${errorText(err)}`;
     } finally {
-      if (alive && gen === generation) olderBtn.disabled = false;
+      if (alive && gen === generation) {
+        olderBtn.disabled = false;
+        // After the answer (or its error): entries written from here on come through the tail only.
+        if (first) syncTail();
+      }
     }
   }
 
   function syncTail(): void {
     stopTail?.();
     stopTail = undefined;
+    tailStatus.textContent = '';
     if (!state.live) return;
+    let skipped = 0;
     // No time bounds: a tail shows what arrives from now on, whatever range the table shows.
-    stopTail = api.tail<LogEntry>('api/v1/logs/tail', filterParams(state, false), 'log', (e) => {
-      if (!alive) return;
-      tbody.insertBefore(entryRow(e, true), tbody.firstChild);
-      rowCount++;
-      while (tbody.rows.length > TAIL_CAP) tbody.lastElementChild?.remove();
-      // The dropped rows' cursor no longer continues the list; paging resumes after a new search.
-      if (tbody.rows.length < rowCount) {
-        rowCount = tbody.rows.length;
-        cursor = undefined;
-        olderBtn.hidden = true;
-      }
+    stopTail = api.tail('api/v1/logs/tail', filterParams(state, false), {
+      log: (e: LogEntry) => {
+        if (!alive) return;
+        tbody.insertBefore(entryRow(e, true), tbody.firstChild);
+        rowCount++;
+        while (tbody.rows.length > TAIL_CAP) tbody.lastElementChild?.remove();
+        // The dropped rows' cursor no longer continues the list; paging resumes after a new search.
+        if (tbody.rows.length < rowCount) {
+          rowCount = tbody.rows.length;
+          cursor = undefined;
+          olderBtn.hidden = true;
+        }
+      },
+      // The server's queue for this client overflowed: those entries are stored, just not streamed here.
+      dropped: (d: { count: number }) => {
+        if (!alive) return;
+        skipped += d.count;
+        tailStatus.textContent = `${formatCount(skipped)} entries skipped (tail too slow)`;
+      },
     });
   }
 
   setChildren(el,
     h('section', { class: 'panel' }, h('h2', null, 'Logs'), form, formErr),
     h('section', { class: 'panel' },
-      h('div', { class: 'toolbar' }, status),
+      h('div', { class: 'toolbar' }, status, tailStatus),
       h('div', { class: 'table-wrap' }, h('table', { class: 'logs' },
         h('thead', null, h('tr', null, h('th', null, 'Time'), h('th', null, 'Level'), h('th', null, 'Message'), h('th', null, 'Service'), h('th', null, 'Attributes'), h('th', null, ''))),
         tbody)),
@@ -238,7 +257,6 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
   );
   olderBtn.hidden = true;
   void loadPage(true);
-  syncTail();
   return () => {
     alive = false;
     stopTail?.();

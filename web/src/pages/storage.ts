@@ -1,6 +1,7 @@
-// Storage: what each engine holds on disk (GET api/v1/stats), retention run on demand
-// (POST api/v1/retention/run), backups (POST/GET api/v1/backup) with plain download links so the
-// browser saves the streamed .tar.gz itself. Every failure is shown next to the action that failed.
+// Storage: what each engine holds on disk (GET api/v1/stats), the configured retention
+// (GET api/v1/retention) and a run on demand (POST api/v1/retention/run), backups (POST/GET/DELETE
+// api/v1/backup) with plain download links so the browser saves the streamed .tar.gz itself.
+// Every failure is shown next to the action that failed; a button is disabled while its request runs.
 import type { Api } from '../api.js';
 import type { Page } from '../page.js';
 import { h, errorText, setChildren } from '../dom.js';
@@ -24,6 +25,12 @@ interface RetentionReport {
   metrics: { tiers: Array<{ tier: string; maxAgeSec: number; blocksDeleted: number }>; segmentFilesDeleted: number; bytesFreed: number };
   logs: { blocksDeleted: number; entriesDeleted: number; filesDeleted: number; bytesFreed: number };
   traces: { blocksDeleted: number; spansDeleted: number; filesDeleted: number; bytesFreed: number };
+}
+interface RetentionSettings {
+  metrics: { rawMaxAgeSec: number; hourlyMaxAgeSec: number; dailyMaxAgeSec: number };
+  logs: { maxAgeSec: number; maxBytes: number };
+  traces: { maxAgeSec: number; maxBytes: number };
+  intervalSec: number;
 }
 interface BackupInfo {
   name: string;
@@ -78,6 +85,34 @@ function engineCard(r: EngineRow): HTMLElement {
   );
 }
 
+/** Seconds in the largest unit that divides them: '7 days', '36 h', '15 min', '90 s'. */
+export function formatAgeSec(sec: number): string {
+  if (!Number.isFinite(sec)) return '–';
+  for (const [div, one, many] of [[86_400, 'day', 'days'], [3600, 'h', 'h'], [60, 'min', 'min']] as const) {
+    if (sec >= div && sec % div === 0) return `${formatCount(sec / div)} ${sec === div ? one : many}`;
+  }
+  return `${formatCount(sec)} s`;
+}
+
+function settingsCard(engine: string, rows: Array<[string, string]>): HTMLElement {
+  return h('section', { class: 'card', 'data-retention': engine },
+    h('h3', null, engine),
+    h('dl', { class: 'kv' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { 'data-field': k }, v)])),
+  );
+}
+
+function retentionSettings(r: RetentionSettings): Node[] {
+  const m = r.metrics;
+  return [
+    h('div', { class: 'cards' },
+      settingsCard('metrics', [['Raw points', formatAgeSec(m.rawMaxAgeSec)], ['Hourly rollups', formatAgeSec(m.hourlyMaxAgeSec)], ['Daily rollups', formatAgeSec(m.dailyMaxAgeSec)]]),
+      settingsCard('logs', [['Max age', formatAgeSec(r.logs.maxAgeSec)], ['Max size', formatBytes(r.logs.maxBytes)]]),
+      settingsCard('traces', [['Max age', formatAgeSec(r.traces.maxAgeSec)], ['Max size', formatBytes(r.traces.maxBytes)]]),
+    ),
+    h('p', { class: 'muted retention-schedule' }, r.intervalSec > 0 ? `Runs on its own every ${formatAgeSec(r.intervalSec)}; the button drops what is past these limits now.` : 'No schedule (intervalSec 0): retention runs only when asked.'),
+  ];
+}
+
 function retentionSummary(r: RetentionReport): HTMLElement {
   const tiers = r.metrics.tiers.map((t) => `${t.tier} ${formatCount(t.blocksDeleted)}`).join(', ');
   return h('ul', { class: 'retention-report' },
@@ -97,6 +132,7 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
   const cards = h('div', { class: 'cards' });
   const refreshBtn = h('button', { type: 'button', onclick: () => void loadStats() }, 'Refresh');
   async function loadStats(): Promise<void> {
+    refreshBtn.disabled = true;
     statsStatus.textContent = 'Loading…';
     try {
       const st = await api.get<Stats>('api/v1/stats');
@@ -108,6 +144,8 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
       if (!alive) return;
       statsErr.textContent = `Could not load the stats: ${errorText(err)}`;
       statsStatus.textContent = '';
+    } finally {
+      refreshBtn.disabled = false;
     }
   }
 
@@ -115,6 +153,17 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
   const retErr = h('div', { class: 'error', role: 'alert' });
   const retOut = h('div', { class: 'retention-result' });
   const retBtn = h('button', { type: 'button', onclick: () => void runRetention() }, 'Run retention now');
+  const settingsOut = h('div', { class: 'retention-settings' }, h('span', { class: 'status' }, 'Loading the settings…'));
+  async function loadSettings(): Promise<void> {
+    try {
+      const r = await api.get<RetentionSettings>('api/v1/retention');
+      if (!alive) return;
+      setChildren(settingsOut, retentionSettings(r));
+    } catch (err) {
+      if (!alive) return;
+      setChildren(settingsOut, h('div', { class: 'error', role: 'alert' }, `Could not load the retention settings: ${errorText(err)}`));
+    }
+  }
   async function runRetention(): Promise<void> {
     retBtn.disabled = true;
     retErr.textContent = '';
@@ -139,6 +188,13 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
   const bkBody = h('tbody');
   const bkTable = h('table', { class: 'backups' }, h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Created'), h('th', { class: 'num' }, 'Files'), h('th', { class: 'num' }, 'Size'), h('th', null, ''))), bkBody);
   const bkBtn = h('button', { type: 'button', class: 'primary', onclick: () => void createBackup() }, 'Create backup');
+  /** A backup request (create or delete) is running: every backup button waits for it. */
+  let bkBusy = false;
+  function setBackupBusy(busy: boolean): void {
+    bkBusy = busy;
+    bkBtn.disabled = busy;
+    for (const b of bkBody.querySelectorAll<HTMLButtonElement>('button.delete')) b.disabled = busy;
+  }
 
   function backupRow(b: BackupInfo): HTMLElement {
     const t = Date.parse(b.createdAt);
@@ -151,6 +207,8 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
       h('td', null,
         // A plain link: the browser streams the .tar.gz to disk (no blob held in page memory).
         h('a', { href, download: `${b.name}.tar.gz`, class: 'download' }, 'Download .tar.gz'),
+        ' ',
+        h('button', { type: 'button', class: 'delete', disabled: bkBusy, onclick: () => void deleteBackup(b.name) }, 'Delete'),
       ),
     );
   }
@@ -169,7 +227,7 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
   }
 
   async function createBackup(): Promise<void> {
-    bkBtn.disabled = true;
+    setBackupBusy(true);
     bkErr.textContent = '';
     bkStatus.textContent = 'Taking a backup…';
     try {
@@ -182,16 +240,36 @@ function mount(el: HTMLElement, ctx: { api: Api }): () => void {
       bkStatus.textContent = '';
       bkErr.textContent = `Backup failed: ${errorText(err)}`;
     } finally {
-      bkBtn.disabled = false;
+      if (alive) setBackupBusy(false);
+    }
+  }
+
+  async function deleteBackup(name: string): Promise<void> {
+    if (!window.confirm(`Delete backup ${name}? Its files are removed from disk.`)) return;
+    setBackupBusy(true);
+    bkErr.textContent = '';
+    bkStatus.textContent = `Deleting ${name}…`;
+    try {
+      await api.delete<{ deleted: string }>(`api/v1/backup/${encodeURIComponent(name)}`);
+      if (!alive) return;
+      bkStatus.textContent = `Deleted ${name}.`;
+      await loadBackups();
+    } catch (err) {
+      if (!alive) return;
+      bkStatus.textContent = '';
+      bkErr.textContent = `Could not delete ${name}: ${errorText(err)}`;
+    } finally {
+      if (alive) setBackupBusy(false);
     }
   }
 
   setChildren(el,
     h('section', { class: 'storage-stats' }, h('div', { class: 'toolbar' }, h('h2', null, 'Storage'), refreshBtn, statsStatus), statsErr, cards),
-    h('section', { class: 'panel retention' }, h('div', { class: 'toolbar' }, h('h2', null, 'Retention'), retBtn), h('p', { class: 'muted' }, 'Retention also runs on its own schedule; this drops what is past the configured age and size limits now.'), retErr, retOut),
+    h('section', { class: 'panel retention' }, h('div', { class: 'toolbar' }, h('h2', null, 'Retention'), retBtn), settingsOut, retErr, retOut),
     h('section', { class: 'panel backups-panel' }, h('div', { class: 'toolbar' }, h('h2', null, 'Backups'), bkBtn, bkStatus), bkErr, h('div', { class: 'table-wrap' }, bkTable)),
   );
   void loadStats();
+  void loadSettings();
   void loadBackups();
   return () => {
     alive = false;

@@ -1,7 +1,9 @@
 // Traces: span search by service, operation, status, duration and time range; a duration scatter of
 // the matching spans (x start, y duration, errors in their own color; dragging a window narrows the
-// range) and the results grouped by trace. A row opens the trace's waterfall; "Load more" follows the
-// server's cursor. URL: #/traces?service=&name=&status=&minDurationMs=&maxDurationMs=&from=&to=
+// URL range, with links to the logs and metrics of that window; a click opens the trace of the span
+// nearest in time, the one the legend shows) and the results grouped by trace. A row opens the
+// trace's waterfall; "Load more" follows the server's cursor.
+// URL: #/traces?service=&name=&status=&minDurationMs=&maxDurationMs=&from=&to=
 import type { Page, PageContext } from '../page.js';
 import { h, setChildren, errorText } from '../dom.js';
 import { buildHash } from '../router.js';
@@ -41,9 +43,49 @@ export function groupByTrace(spans: SpanJson[]): TraceRow[] {
   return rows.sort((a, b) => (BigInt(b.root.startNs) > BigInt(a.root.startNs) ? 1 : -1));
 }
 
-/** The duration scatter's columns: x ascending as uPlot needs, errors as their own series. */
-function scatterData(spans: SpanJson[]): ChartData {
-  const pts = spans.map((s) => ({ x: startMs(s), y: durationMs(s), err: s.status.code === 'error' })).sort((a, b) => a.x - b.x);
+/** Pixels a click may be from a point's x and still pick it; a press moved further than MOVE_PX is a drag. */
+const PICK_PX = 8;
+const MOVE_PX = 4;
+
+/**
+ * The point nearest in x to a click at `px` on a plot `width` px wide showing [fromMs, toMs] (the
+ * chart's fixed x range): what uPlot's cursor snaps to. Undefined when none is within PICK_PX.
+ */
+export function pickPoint(pts: readonly { x: number }[], px: number, width: number, fromMs: number, toMs: number): number | undefined {
+  if (pts.length === 0 || width <= 0 || toMs <= fromMs) return undefined;
+  const at = fromMs + (px / width) * (toMs - fromMs);
+  // Binary search for the first point at or after the click; the nearest is it or the one before.
+  let lo = 0;
+  let hi = pts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pts[mid]!.x < at) lo = mid + 1;
+    else hi = mid;
+  }
+  let best: number | undefined;
+  for (const i of [lo - 1, lo]) {
+    if (i < 0 || i >= pts.length) continue;
+    if (best === undefined || Math.abs(pts[i]!.x - at) < Math.abs(pts[best]!.x - at)) best = i;
+  }
+  if (best === undefined) return undefined;
+  const dPx = (Math.abs(pts[best]!.x - at) / (toMs - fromMs)) * width;
+  return dPx <= PICK_PX ? best : undefined;
+}
+
+interface ScatterPoint {
+  x: number;
+  y: number;
+  err: boolean;
+  traceId: string;
+}
+
+/** The scatter's points, x ascending as uPlot needs (index i of the chart's columns is pts[i]). */
+function scatterPoints(spans: SpanJson[]): ScatterPoint[] {
+  return spans.map((s) => ({ x: startMs(s), y: durationMs(s), err: s.status.code === 'error', traceId: s.traceId })).sort((a, b) => a.x - b.x);
+}
+
+/** The duration scatter's columns: errors as their own series. */
+function scatterData(pts: ScatterPoint[]): ChartData {
   return {
     x: pts.map((p) => p.x),
     series: [
@@ -59,6 +101,8 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
   let range: TimeRange = rangeFromParams(ctx.params);
   let spans: SpanJson[] = [];
   let cursor: string | undefined;
+  /** What the scatter shows now, for mapping a click back to a span. */
+  let shown: { pts: ScatterPoint[]; fromMs: number; toMs: number } = { pts: [], fromMs: 0, toMs: 0 };
   let generation = 0;
   let disposed = false;
 
@@ -74,7 +118,28 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
   const status = h('div', { class: 'status' });
   const tbody = h('tbody');
   const moreBtn = h('button', { type: 'button', hidden: true }, 'Load more');
+  const windowLinks = h('div', { class: 'window-links' });
   const chart = new Chart(chartEl, { points: true, unit: 'ms', height: 220, onSelect: (f, t) => ((range = { from: String(f), to: String(t) }), picker.set(range), search()) });
+
+  // A click (not the end of a drag) on the plot opens the trace of the nearest span in time.
+  let down: { x: number; y: number } | undefined;
+  chartEl.addEventListener('mousedown', (e) => (down = { x: e.clientX, y: e.clientY }));
+  chartEl.addEventListener('click', (e) => {
+    const start = down;
+    down = undefined;
+    if (start && Math.hypot(e.clientX - start.x, e.clientY - start.y) > MOVE_PX) return;
+    const over = chartEl.querySelector('.u-over');
+    if (!over) return;
+    const r = over.getBoundingClientRect();
+    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) return;
+    const i = pickPoint(shown.pts, e.clientX - r.left, r.width, shown.fromMs, shown.toMs);
+    if (i !== undefined) ctx.navigate('trace', { id: shown.pts[i]!.traceId });
+  });
+
+  function renderWindowLinks(): void {
+    const p = { from: range.from, ...(range.to === 'now' ? {} : { to: range.to }) };
+    setChildren(windowLinks, 'This window: ', h('a', { href: buildHash('logs', p), class: 'logs-link' }, 'logs of this window'), ' · ', h('a', { href: buildHash('metrics', p), class: 'metrics-link' }, 'metrics of this window'), ' · ', h('a', { href: buildHash('traces', p), class: 'traces-link' }, 'traces of this window (no filters)'), h('span', { class: 'muted' }, ' — drag on the chart to select a window, click a point to open its trace'));
+  }
   serviceSel.value = filters.service;
   nameSel.value = filters.name;
   statusSel.value = filters.status;
@@ -87,6 +152,7 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
       h('div', { class: 'toolbar' }, serviceSel, nameSel, statusSel, minIn, '–', maxIn, picker.el, searchBtn),
       chartEl,
       status,
+      windowLinks,
     ),
     h('section', { class: 'panel' },
       h('div', { class: 'table-wrap' },
@@ -109,6 +175,7 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
     for (const k of FILTERS) if (filters[k]) p.set(k, filters[k]);
     rangeToParams(p, range);
     ctx.setParams(p);
+    renderWindowLinks();
   }
 
   async function loadOperations(): Promise<void> {
@@ -122,7 +189,9 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
 
   function render(): void {
     const { fromMs, toMs } = resolveRange(range);
-    chart.setData(scatterData(spans), { xRange: [fromMs, toMs] });
+    const pts = scatterPoints(spans);
+    shown = { pts, fromMs, toMs };
+    chart.setData(scatterData(pts), { xRange: [fromMs, toMs] });
     const rows = groupByTrace(spans);
     setChildren(
       tbody,
@@ -160,7 +229,7 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
       if (disposed || gen !== generation) return;
       spans = append ? spans.concat(res.spans) : res.spans;
       cursor = res.cursor;
-      status.textContent = `${spans.length} spans${cursor ? ' (more available)' : ''} · drag on the chart to narrow the time range`;
+      status.textContent = `${spans.length} spans${cursor ? ' (more available)' : ''}`;
       render();
     } catch (err) {
       if (disposed || gen !== generation) return;
@@ -194,6 +263,7 @@ function mount(el: HTMLElement, ctx: PageContext): () => void {
     })
     .catch((err: unknown) => !disposed && status.append(h('span', { class: 'error' }, errorText(err))));
   void loadOperations();
+  renderWindowLinks();
   void fetchPage(false);
 
   return () => {
