@@ -24,6 +24,12 @@ export interface LoadTiming {
 
 export interface Browsing {
   load(url: string): Promise<LoadTiming>;
+  /**
+   * Opens the logs page with the live tail on (`dashboardUrl` + '#/logs?live=1'), then for each
+   * message: calls `write(message)` (which must resolve once the entry is acknowledged) and waits
+   * until the row shows. Returns ms from the write call to the row, per message.
+   */
+  tailLatencies(dashboardUrl: string, messages: string[], write: (message: string) => Promise<void>): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -51,6 +57,26 @@ export async function openBrowser(): Promise<Browsing> {
         });
         if (errors.length > 0 || t.failed.length > 0) throw new Error(`the overview failed: ${[...errors, ...t.failed].join('; ').slice(0, 300)}`);
         return { readyMs: t.readyMs, domContentLoadedMs: t.domContentLoadedMs, charts: t.charts, noData: t.noData };
+      } finally {
+        await context.close();
+      }
+    },
+    async tailLatencies(dashboardUrl, messages, write) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const page = await context.newPage();
+        const tailOpen = page.waitForResponse((r) => r.url().includes('/api/v1/logs/tail'));
+        await page.goto(`${dashboardUrl}#/logs?live=1`);
+        await tailOpen;
+        const out: number[] = [];
+        for (const message of messages) {
+          const shown = page.locator('table.logs tbody tr', { hasText: message }).waitFor({ timeout: 60_000 });
+          const t0 = performance.now();
+          await write(message);
+          await shown;
+          out.push(performance.now() - t0);
+        }
+        return out;
       } finally {
         await context.close();
       }
