@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { Timeless } from '../src/store.js';
+import { Timeless, type TimelessOptions } from '../src/store.js';
 import { tempDir } from './metrics-helpers.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -35,9 +35,10 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export async function startDashboardServer(): Promise<DashboardServer> {
+/** A store (options: e.g. retention) behind tl.routes() mounted at /dashboard with basic auth. */
+export async function startDashboardServer(store: Omit<TimelessOptions, 'dataDir'> = {}): Promise<DashboardServer> {
   const tmp = tempDir('dashboard');
-  const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 }, runtimeMetrics: false });
+  const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 }, runtimeMetrics: false, ...store });
   const host = new Hono().route('/dashboard', tl.routes({ auth: { basic: BASIC } }));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: host.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

@@ -3,13 +3,9 @@
 // as a gzip, the Logs page shows history, filters from URL params, follows a live tail and links
 // to traces. Every page visited must log no console errors; screenshots go to test-artifacts/.
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-import { Timeless, type StoreRetentionOptions } from '../src/store.js';
-import { tempDir } from './metrics-helpers.js';
+import type { StoreRetentionOptions } from '../src/store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { makeSpans, traceIds } from './traces-helpers.js';
@@ -327,26 +323,6 @@ const RETENTION: StoreRetentionOptions = {
   traces: { maxAgeSec: 90 * 60, maxBytes: 3 * 1024 * 1024 * 1024 },
 };
 
-/** Like startDashboardServer (same mount and auth), with the retention above. */
-async function startConfiguredServer(): Promise<DashboardServer> {
-  const tmp = tempDir('dashboard-retention');
-  const tl = await Timeless.open({ dataDir: tmp.dir, pool: { threads: 1 }, runtimeMetrics: false, retention: RETENTION });
-  const host = new Hono().route('/dashboard', tl.routes({ auth: { basic: BASIC } }));
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: host.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
-  });
-  return {
-    tl,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard/`,
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await closed;
-      await tl.close();
-      tmp.remove();
-    },
-  };
-}
 
 describe.skipIf(skip !== undefined)('dashboard with configured retention', () => {
   let server: DashboardServer;
@@ -354,7 +330,7 @@ describe.skipIf(skip !== undefined)('dashboard with configured retention', () =>
 
   beforeAll(async () => {
     buildWeb();
-    server = await startConfiguredServer();
+    server = await startDashboardServer({ retention: RETENTION });
     browser = await launchBrowser();
   });
 
