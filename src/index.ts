@@ -2,6 +2,13 @@
 export { Timeless } from './store.js';
 export type { TimelessOptions, TimelessMetrics, TimelessLogs, TimelessRetention, TimelessStats, StoreRetentionOptions, RetentionSettings } from './store.js';
 export type { RuntimeMetricsOptions } from './integrations/runtime.js';
+export { timelessHono } from './integrations/hono.js';
+export type { TimelessHonoMiddleware, TimelessHonoVariables } from './integrations/hono.js';
+export { timelessHttp } from './integrations/node-http.js';
+export type { TimelessHttpMiddleware } from './integrations/node-http.js';
+export type { HttpInstrumentationOptions } from './integrations/http-instrumentation.js';
+export { parseTraceparent, formatTraceparent } from './integrations/traceparent.js';
+export type { TraceParent } from './integrations/traceparent.js';
 export { MetricsError } from './metrics/errors.js';
 export type { MetricsErrorCode } from './metrics/errors.js';
 export { StorageError } from './storage/errors.js';

@@ -1,0 +1,76 @@
+// What the Hono and node:http middlewares share (issue #8): options, the path filter, and the end of
+// a request (one histogram update, one span write). Kept out of the per-framework files so both
+// record exactly the same series and spans.
+import type { SpanInput } from '../traces/types.js';
+import { HttpMetrics, type HttpMetricsSink } from './http-metrics.js';
+import { buildServerSpan, type HttpRequestInfo, type ServerSpanEnd, type ServerSpanStart } from './http-span.js';
+
+export interface HttpInstrumentationOptions {
+  /** Flush period of the request histogram; default 10 s. */
+  metricsIntervalMs?: number;
+  /** A server span per request; default true. */
+  spans?: boolean;
+  /**
+   * Requests to leave unrecorded: exact paths or regexes over the path (no query string).
+   * Default ['/health', '/metrics']. The dashboard's own API calls (tl.routes() mounted in the
+   * same app) are NOT ignored automatically: add their prefix, e.g. /^\/obs\//.
+   */
+  ignorePaths?: (string | RegExp)[];
+}
+
+/** The slice of Timeless a middleware needs (Timeless fits). */
+export interface HttpTarget {
+  readonly metrics: HttpMetricsSink;
+  readonly traces: { write(spans: SpanInput): void };
+  readonly isClosed: boolean;
+}
+
+export const DEFAULT_IGNORE_PATHS: readonly string[] = Object.freeze(['/health', '/metrics']);
+
+export class HttpRecorder {
+  readonly metrics: HttpMetrics;
+  readonly spans: boolean;
+  private readonly target: HttpTarget;
+  private readonly ignoreExact: Set<string>;
+  private readonly ignoreRegex: RegExp[];
+  private warned = false;
+
+  constructor(target: HttpTarget, opts: HttpInstrumentationOptions = {}) {
+    if (opts.spans !== undefined && typeof opts.spans !== 'boolean') throw new TypeError(`timeless: spans must be a boolean, got ${typeof opts.spans}`);
+    const ignore = opts.ignorePaths ?? DEFAULT_IGNORE_PATHS;
+    if (!Array.isArray(ignore)) throw new TypeError('timeless: ignorePaths must be an array of strings and RegExps');
+    this.ignoreExact = new Set();
+    this.ignoreRegex = [];
+    for (const p of ignore) {
+      if (typeof p === 'string') this.ignoreExact.add(p);
+      else if (p instanceof RegExp) this.ignoreRegex.push(p);
+      else throw new TypeError(`timeless: ignorePaths entries must be strings or RegExps, got ${typeof p}`);
+    }
+    this.target = target;
+    this.spans = opts.spans ?? true;
+    this.metrics = new HttpMetrics(target.metrics, { intervalMs: opts.metricsIntervalMs, isClosed: () => target.isClosed });
+  }
+
+  ignores(path: string): boolean {
+    if (this.ignoreExact.has(path)) return true;
+    for (const r of this.ignoreRegex) {
+      r.lastIndex = 0;
+      if (r.test(path)) return true;
+    }
+    return false;
+  }
+
+  /** Records a finished request. Never throws: telemetry must not break the app's response. */
+  finish(info: HttpRequestInfo, start: ServerSpanStart, end: ServerSpanEnd): void {
+    try {
+      this.metrics.record(info.normalizedMethod, end.route, end.status, Number(end.endHr - start.startHr) / 1e9);
+      if (this.spans && !this.target.isClosed) this.target.traces.write(buildServerSpan(info, start, end));
+    } catch (err) {
+      // A full store (BACKPRESSURE) would repeat per request: say it once.
+      if (!this.warned) {
+        this.warned = true;
+        console.warn(`timeless: HTTP instrumentation could not record a request: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The server span of one HTTP request (issue #8), shaped by the OpenTelemetry HTTP semantic
+// conventions (stable, v1.23+): name `{method} {route}`, kind server, status error only for 5xx.
+// Shared by the Hono and node:http middlewares, which only differ in how they read the request.
+import type { Attributes, SpanInput } from '../traces/types.js';
+import { newSpanId, newTraceId, parseTraceparent } from './traceparent.js';
+
+/** What a middleware knows about a request when it starts. */
+export interface HttpRequestInfo {
+  /** As received (e.g. 'GET'); normalized to `_OTHER` when not a known method. */
+  method: string;
+  /** Normalized method (see normalizeMethod). */
+  normalizedMethod: string;
+  /** Path without the query string. */
+  path: string;
+  scheme: 'http' | 'https';
+  /** Host header (`host[:port]`), if any. */
+  host?: string;
+  userAgent?: string;
+  clientAddress?: string;
+  /** '1.1', '2' ... */
+  protocolVersion?: string;
+  traceparent?: string | string[] | null;
+  tracestate?: string | string[] | null;
+}
+
+export interface ServerSpanStart {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  flags: number;
+  traceState?: string;
+  startNs: bigint;
+  startHr: bigint;
+}
+
+export const HTTP_SCOPE = Object.freeze({ name: 'timeless-node/http' });
+
+/** Ids and start time of a request's span: the incoming traceparent's trace, or a new one. */
+export function startServerSpan(traceparent: string | string[] | null | undefined, tracestate?: string | string[] | null): ServerSpanStart {
+  const startHr = process.hrtime.bigint();
+  // Wall clock once per request for the epoch; durations come from the monotonic clock.
+  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const parent = parseTraceparent(traceparent);
+  if (parent === undefined) return { traceId: newTraceId(), spanId: newSpanId(), flags: 1, startNs, startHr };
+  return {
+    traceId: parent.traceId,
+    spanId: newSpanId(),
+    parentSpanId: parent.parentSpanId,
+    flags: parent.flags,
+    // tracestate is only meaningful with a valid traceparent (W3C); one header value only.
+    traceState: typeof tracestate === 'string' && tracestate !== '' ? tracestate : undefined,
+    startNs,
+    startHr,
+  };
+}
+
+/** `host[:port]` of a Host header → [address, port]; IPv6 literals keep their brackets off. */
+export function splitHost(host: string | undefined, scheme: 'http' | 'https'): [string | undefined, number | undefined] {
+  if (host === undefined || host === '') return [undefined, undefined];
+  let address = host;
+  let portText: string | undefined;
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    if (close < 0) return [undefined, undefined];
+    address = host.slice(1, close);
+    if (host[close + 1] === ':') portText = host.slice(close + 2);
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon >= 0) {
+      address = host.slice(0, colon);
+      portText = host.slice(colon + 1);
+    }
+  }
+  const port = portText !== undefined && /^\d{1,5}$/.test(portText) ? Number(portText) : scheme === 'https' ? 443 : 80;
+  return [address, port];
+}
+
+export interface ServerSpanEnd {
+  /** Matched route pattern; '' when no route matched (the span is then named by method only). */
+  route: string;
+  status: number;
+  endHr: bigint;
+  /** Set when the response never completed (client went away). */
+  abortedMessage?: string;
+}
+
+/** The finished span, ready for tl.traces.write(). */
+export function buildServerSpan(info: HttpRequestInfo, start: ServerSpanStart, end: ServerSpanEnd): SpanInput {
+  const attributes: Attributes = {
+    'http.request.method': info.normalizedMethod,
+    'url.path': info.path,
+    'url.scheme': info.scheme,
+    'http.response.status_code': end.status,
+  };
+  if (info.normalizedMethod !== info.method) attributes['http.request.method_original'] = info.method;
+  if (end.route !== '') attributes['http.route'] = end.route;
+  const [address, port] = splitHost(info.host, info.scheme);
+  if (address !== undefined) attributes['server.address'] = address;
+  if (port !== undefined) attributes['server.port'] = port;
+  if (info.userAgent !== undefined && info.userAgent !== '') attributes['user_agent.original'] = info.userAgent;
+  if (info.clientAddress !== undefined && info.clientAddress !== '') attributes['client.address'] = info.clientAddress;
+  if (info.protocolVersion !== undefined) attributes['network.protocol.version'] = info.protocolVersion;
+
+  let status: SpanInput['status'];
+  if (end.abortedMessage !== undefined) {
+    status = { code: 'error', message: end.abortedMessage };
+    attributes['error.type'] = 'aborted';
+  } else if (end.status >= 500) {
+    // Semconv: a 5xx is a server error (4xx is the client's); error.type carries the status code.
+    status = { code: 'error' };
+    attributes['error.type'] = String(end.status);
+  }
+  const name = end.route !== '' ? `${info.normalizedMethod === '_OTHER' ? 'HTTP' : info.normalizedMethod} ${end.route}` : info.normalizedMethod === '_OTHER' ? 'HTTP' : info.normalizedMethod;
+  const span: SpanInput = {
+    traceId: start.traceId,
+    spanId: start.spanId,
+    name,
+    kind: 'server',
+    startNs: start.startNs,
+    endNs: start.startNs + (end.endHr - start.startHr),
+    attributes,
+    scope: HTTP_SCOPE,
+    flags: start.flags,
+  };
+  if (start.parentSpanId !== undefined) span.parentSpanId = start.parentSpanId;
+  if (start.traceState !== undefined) span.traceState = start.traceState;
+  if (status !== undefined) span.status = status;
+  return span;
+}
