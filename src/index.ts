@@ -8,6 +8,8 @@ export { timelessHttp } from './integrations/node-http.js';
 export type { TimelessHttpMiddleware } from './integrations/node-http.js';
 export type { HttpInstrumentationOptions } from './integrations/http-instrumentation.js';
 export { parseTraceparent, formatTraceparent } from './integrations/traceparent.js';
+export { activeTraceContext, traceFields, runWithTraceContext } from './integrations/request-context.js';
+export type { TraceContext } from './integrations/request-context.js';
 export type { TraceParent } from './integrations/traceparent.js';
 export { MetricsError } from './metrics/errors.js';
 export type { MetricsErrorCode } from './metrics/errors.js';

@@ -7,6 +7,7 @@ import { routePath } from 'hono/route';
 import { normalizeMethod } from './http-metrics.js';
 import { HttpRecorder, type HttpInstrumentationOptions, type HttpTarget } from './http-instrumentation.js';
 import { startServerSpan, type HttpRequestInfo } from './http-span.js';
+import { runWithTraceContext } from './request-context.js';
 
 /** What the middleware puts on the context: `c.get('traceId')` for logs or a response header. */
 export interface TimelessHonoVariables {
@@ -48,9 +49,11 @@ export function timelessHono(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     };
     try {
       // Our span becomes the active OTel context for the handlers when the app registered a context
-      // manager (so OTel spans and logs inside join this trace); without one this is a plain call.
+      // manager (so OTel spans and logs inside join this trace); without one OTel forgets it, and
+      // our own request context (activeTraceContext) still gives logs the request's ids.
       const spanContext = { traceId: start.traceId, spanId: start.spanId, traceFlags: start.flags & TraceFlags.SAMPLED, isRemote: false };
-      await otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), next);
+      const ids = { traceId: start.traceId, spanId: start.spanId, flags: start.flags };
+      await runWithTraceContext(ids, () => otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), next));
     } finally {
       // After next() the route index points at the handler that answered; still ours → no route matched.
       const route = c.req.routeIndex === ownIndex ? '' : routePath(c);

@@ -2,7 +2,8 @@
 // conventions (stable, v1.23+): name `{method} {route}`, kind server, status error only for 5xx.
 // Shared by the Hono and node:http middlewares, which only differ in how they read the request.
 import type { Attributes, SpanInput } from '../traces/types.js';
-import { newSpanId, newTraceId, parseTraceparent } from './traceparent.js';
+import { isSpanContextValid, trace as otelTrace } from '@opentelemetry/api';
+import { newSpanId, newTraceId, parseTraceparent, type TraceParent } from './traceparent.js';
 
 /** What a middleware knows about a request when it starts. */
 export interface HttpRequestInfo {
@@ -35,11 +36,29 @@ export interface ServerSpanStart {
 
 export const HTTP_SCOPE = Object.freeze({ name: 'timeless-node/http' });
 
-/** Ids and start time of a request's span: the incoming traceparent's trace, or a new one. */
+/**
+ * The OTel span active where the middleware runs, if any. An app whose OTel SDK already instruments
+ * node:http (auto-instrumentations) has made its own server span from the traceparent header by
+ * then: ours becomes its child instead of a sibling that skips it.
+ */
+function activeOtelParent(): (TraceParent & { traceState?: string }) | undefined {
+  const span = otelTrace.getActiveSpan();
+  if (span === undefined) return undefined;
+  const sc = span.spanContext();
+  if (!isSpanContextValid(sc)) return undefined;
+  const traceState = sc.traceState?.serialize();
+  return { traceId: sc.traceId, parentSpanId: sc.spanId, flags: sc.traceFlags, traceState: traceState !== '' ? traceState : undefined };
+}
+
+/** Ids and start time of a request's span: child of the active OTel span, else of the incoming traceparent, else a new trace. */
 export function startServerSpan(traceparent: string | string[] | null | undefined, tracestate?: string | string[] | null): ServerSpanStart {
   const startHr = process.hrtime.bigint();
   // Wall clock once per request for the epoch; durations come from the monotonic clock.
   const startNs = BigInt(Date.now()) * 1_000_000n;
+  const active = activeOtelParent();
+  if (active !== undefined) {
+    return { traceId: active.traceId, spanId: newSpanId(), parentSpanId: active.parentSpanId, flags: active.flags, traceState: active.traceState, startNs, startHr };
+  }
   const parent = parseTraceparent(traceparent);
   if (parent === undefined) return { traceId: newTraceId(), spanId: newSpanId(), flags: 1, startNs, startHr };
   return {

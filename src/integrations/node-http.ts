@@ -8,6 +8,7 @@ import { context as otelContext, trace as otelTrace, TraceFlags } from '@opentel
 import { normalizeMethod } from './http-metrics.js';
 import { HttpRecorder, type HttpInstrumentationOptions, type HttpTarget } from './http-instrumentation.js';
 import { startServerSpan, type HttpRequestInfo } from './http-span.js';
+import { runWithTraceContext } from './request-context.js';
 
 /** Express's additions to the request, read when present. */
 interface RoutedRequest extends IncomingMessage {
@@ -79,7 +80,8 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     res.on('finish', end);
     res.on('close', end);
     const spanContext = { traceId: start.traceId, spanId: start.spanId, traceFlags: start.flags & TraceFlags.SAMPLED, isRemote: false };
-    otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), next);
+    const ids = { traceId: start.traceId, spanId: start.spanId, flags: start.flags };
+    runWithTraceContext(ids, () => otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), next));
   };
   return Object.assign(mw, {
     wrap: (handler: Handler): Handler => (req, res) => mw(req, res, (err?: unknown) => {
