@@ -16,17 +16,20 @@ import { LogsEngine, type LogsEngineOptions } from './logs/engine.js';
 import { DEFAULT_LOGS_RETENTION, type ResolvedLogsRetention } from './logs/retention.js';
 import type { LogCompactionReport } from './logs/compaction.js';
 import type {
-  LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsRetentionOptions, LogsRetentionReport, LogsStats,
+  LogCountResult, LogEntry, LogFilter, LogInput, LogQuery, LogQueryResult, LogsRetentionOptions, LogsRetentionReport, LogsStats, Resource,
 } from './logs/types.js';
 import { TracesEngine, type TracesEngineOptions } from './traces/engine.js';
 import { TimelessSpanExporter } from './traces/exporter.js';
 import type { SpanCompactionReport } from './traces/compaction.js';
 import type { SpanFilter } from './traces/tail.js';
 import type { OperationRow } from './traces/operations.js';
-import type { Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesRetentionOptions, TracesRetentionReport, TracesStats } from './traces/types.js';
+import type { Attributes, Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesRetentionOptions, TracesRetentionReport, TracesStats } from './traces/types.js';
 import { createApp, type TimelessApp } from './server/app.js';
 import type { ServerOptions } from './server/context.js';
 import { RuntimeCollector, resolveRuntimeInterval, type RuntimeMetricsOptions } from './integrations/runtime.js';
+import { fillIdentity, resolveIdentity, type Identity } from './integrations/identity.js';
+import { TimelessLogRecordExporter, type LogExporterOptions } from './integrations/otel-logs-exporter.js';
+import { TimelessMetricExporter, type MetricExporterOptions } from './integrations/otel-metrics-exporter.js';
 
 /** Default retention of the spans store (issue #5): 7 days, 512 MiB. */
 export const DEFAULT_TRACES_RETENTION = { maxAgeSec: 7 * 86_400, maxBytes: 512 * 1024 * 1024 } as const;
@@ -64,6 +67,8 @@ export interface TimelessMetrics {
   stats(): Promise<MetricsStats>;
   compactNow(): Promise<{ groups: number; blocksIn: number; blocksOut: number; filesDeleted: number }>;
   checkpoint(): Promise<void>;
+  /** An OpenTelemetry JS PushMetricExporter writing into this store as the OTLP route would (durable before it reports success). */
+  exporter(opts?: MetricExporterOptions): TimelessMetricExporter;
 }
 
 export interface TimelessLogs {
@@ -86,6 +91,8 @@ export interface TimelessLogs {
   compactNow(): Promise<LogCompactionReport>;
   /** Seals the hot tail into blocks now (normally every sealIntervalMs). */
   sealNow(): Promise<void>;
+  /** An OpenTelemetry JS LogRecordExporter writing into this store as the OTLP route would (durable before it reports success). */
+  exporter(opts?: LogExporterOptions): TimelessLogRecordExporter;
 }
 
 export interface TimelessTraces {
@@ -133,6 +140,13 @@ export interface TimelessStats {
   traces: TracesStats;
 }
 
+/** The resource attributes each OTel exporter fills into the SDK's resources. */
+interface StoreIdentity {
+  metrics: Identity;
+  logs: Readonly<Resource>;
+  traces: Readonly<Attributes>;
+}
+
 function isPool(p: unknown): p is Pool {
   return typeof p === 'object' && p !== null && typeof (p as Pool).sealBlocks === 'function' && typeof (p as Pool).close === 'function';
 }
@@ -162,6 +176,7 @@ export class Timeless {
   private runtime: RuntimeCollector | undefined;
 
   private constructor(
+    identity: StoreIdentity,
     dataDir: string,
     engine: MetricsEngine,
     logsEngine: LogsEngine,
@@ -201,6 +216,7 @@ export class Timeless {
       stats: () => e.stats(),
       compactNow: () => e.compactNow(),
       checkpoint: () => e.checkpoint(),
+      exporter: (opts) => new TimelessMetricExporter(this.metrics, identity.metrics, opts),
     };
     const l = logsEngine;
     this.logs = {
@@ -216,12 +232,18 @@ export class Timeless {
       stats: () => l.stats(),
       compactNow: () => l.compactNow(),
       sealNow: () => l.sealNow(),
+      exporter: (opts) => new TimelessLogRecordExporter(this.logs, identity.logs, opts),
     };
     const t = tracesEngine;
     this.traces = {
       write: (spans) => t.write(spans),
       flush: () => t.flush(),
-      exporter: (opts) => new TimelessSpanExporter(t, opts),
+      // SDK resources name the service "unknown_service:<process>" when the app named none: the
+      // identity replaces that (the engine's defaults only fill keys a span's resource lacks).
+      exporter: (opts) => new TimelessSpanExporter({
+        writeBatch: (spans) => t.write(spans.map((s) => (s.resource?.attributes ? { ...s, resource: { ...s.resource, attributes: fillIdentity(s.resource.attributes, identity.traces) } } : s))),
+        flush: () => t.flush(),
+      }, opts),
       query: (q) => t.query(q),
       trace: (traceId) => t.trace(traceId),
       services: () => t.services(),
@@ -275,6 +297,14 @@ export class Timeless {
     const logsRetention = resolveLogsRetention(retention);
     const tracesRetention = resolveTracesRetention(retention);
     const runtimeIntervalMs = resolveRuntimeInterval(options.runtimeMetrics);
+    // The engines' default resource (issue #8): what the environment and the app's package.json say,
+    // under the caller's logs.resource / traces.resource (which win key by key).
+    const resolved = resolveIdentity();
+    const logsOptions = withDefaultResource(options.logs, resolved);
+    const tracesOptions = withDefaultResource(options.traces, resolved);
+    // What each exporter fills into SDK resources: the engine's default resource, so logs.resource /
+    // traces.resource win there too.
+    const identity: StoreIdentity = { metrics: resolved, logs: logsOptions?.resource ?? resolved, traces: tracesOptions?.resource ?? resolved };
     const lock = acquireDirLock(dataDir);
     let pool: Pool | undefined;
     const ownsPool = !isPool(options.pool);
@@ -284,19 +314,19 @@ export class Timeless {
       const engine = await MetricsEngine.open({ root: path.join(dataDir, 'metrics'), pool, options: options.metrics });
       let logsEngine: LogsEngine;
       try {
-        logsEngine = await LogsEngine.open({ root: path.join(dataDir, 'logs'), pool, options: options.logs, retentionMaxBytes: logsRetention.maxBytes });
+        logsEngine = await LogsEngine.open({ root: path.join(dataDir, 'logs'), pool, options: logsOptions, retentionMaxBytes: logsRetention.maxBytes });
       } catch (err) {
         await engine.close().catch(() => undefined);
         throw err;
       }
       let tracesEngine: TracesEngine;
       try {
-        tracesEngine = await TracesEngine.open({ root: path.join(dataDir, 'spans'), pool, options: options.traces, retentionMaxBytes: tracesRetention.maxBytes });
+        tracesEngine = await TracesEngine.open({ root: path.join(dataDir, 'spans'), pool, options: tracesOptions, retentionMaxBytes: tracesRetention.maxBytes });
       } catch (err) {
         await Promise.allSettled([engine.close(), logsEngine.close()]);
         throw err;
       }
-      tl = new Timeless(dataDir, engine, logsEngine, tracesEngine, pool, ownsPool, lock, retention);
+      tl = new Timeless(identity, dataDir, engine, logsEngine, tracesEngine, pool, ownsPool, lock, retention);
     } catch (err) {
       if (ownsPool) await pool?.close().catch(() => undefined);
       lock.release();
@@ -386,6 +416,17 @@ export class Timeless {
     })();
     return this.closing;
   }
+}
+
+/**
+ * Engine options with the identity under their own resource. Options or a resource that are not
+ * plain objects are passed on untouched, so the engine reports them as it always did.
+ */
+function withDefaultResource<O extends { resource?: object }>(o: O | undefined, identity: Identity): O | undefined {
+  if (o !== undefined && (o === null || typeof o !== 'object')) return o;
+  const own = o?.resource;
+  if (own !== undefined && (own === null || typeof own !== 'object' || Array.isArray(own))) return o;
+  return { ...o, resource: { ...identity, ...own } } as O;
 }
 
 function resolveLogsRetention(r: StoreRetentionOptions): ResolvedLogsRetention {

@@ -4,7 +4,7 @@
 // (never waits for the network, never throws) and an outage or a restart loses nothing until the
 // queue's bound is reached; then the oldest data goes first, counted.
 import { createHash } from 'node:crypto';
-import os from 'node:os';
+import { resolveIdentity } from '../../integrations/identity.js';
 import path from 'node:path';
 import type { WritePoint } from '../../metrics/types.js';
 import type { LogInput, Resource } from '../../logs/types.js';
@@ -34,7 +34,7 @@ export interface ForwardOptions {
   /** One request's time limit (default 30 s). */
   timeoutMs?: number;
   /** Resource defaults stamped on forwarded logs/spans, as the store's logs.resource / traces.resource
-   * options do (default: service.name unknown_service:node, host.name = this host). */
+   * options do (default: the service identity, src/integrations/identity.ts). */
   logsResource?: Resource;
   tracesResource?: Attributes;
   log?: (message: string) => void;
@@ -140,9 +140,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder & { stats(
   };
 }
 
-/** The engines' default resource (src/logs/engine.ts, src/traces/engine.ts) under the caller's. */
+/** The store's default resource (src/store.ts: the service identity) under the caller's. */
 function defaultResource(own: Attributes | undefined): Attributes {
-  return { 'service.name': 'unknown_service:node', 'host.name': os.hostname(), ...(own ?? {}) };
+  return { ...resolveIdentity(), ...(own ?? {}) };
 }
 
 function checkOptions(opts: ForwarderOptions): {

@@ -52,7 +52,7 @@ function levelOf(severityNumber: number, severityText: string): { level: LogLeve
 }
 
 /** Resource attributes, flat: scalars as is, nested values as JSON text, empty values dropped. */
-function flatResource(res: OtlpResource, into: Resource): Resource {
+export function flatResource(res: OtlpResource, into: Resource): Resource {
   for (const k of Object.keys(res.attributes)) {
     const v = res.attributes[k];
     if (v === null) continue;
@@ -68,7 +68,8 @@ function addIfAbsent(attributes: Attributes, key: string, value: string): void {
   if (value !== '' && !Object.prototype.hasOwnProperty.call(attributes, key)) setAttr(attributes, key, value);
 }
 
-interface RecordFields {
+/** One OTLP LogRecord's fields, decoded (also what tl.logs.exporter() builds from an SDK record). */
+export interface RecordFields {
   timeNs: bigint | string;
   observedNs: bigint | string;
   severityNumber: number;
@@ -80,7 +81,8 @@ interface RecordFields {
   eventName: string;
 }
 
-function toLogInput(f: RecordFields, resource: Resource, scope: OtlpScope): LogInput {
+/** The store's entry for a record: the single mapping of the OTLP route and tl.logs.exporter(). */
+export function toLogInput(f: RecordFields, resource: Resource, scope: OtlpScope): LogInput {
   const { level, keepText } = levelOf(f.severityNumber, f.severityText);
   const attributes = f.attributes;
   if (keepText) addIfAbsent(attributes, 'severity_text', f.severityText);

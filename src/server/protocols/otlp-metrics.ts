@@ -36,29 +36,31 @@ import {
 import { formatFloat, promLabelName, promMetricName, promUnit, type NamingType } from './otlp-metric-names.js';
 
 // ------------------------------------------------------------------ the decoded model (both encodings)
+// Also what tl.metrics.exporter() builds from the OTel SDK's ResourceMetrics, so both go through
+// the one translation below (src/integrations/otel-metrics-exporter.ts).
 
-type Kind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
+export type Kind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
 
-interface PointBase {
+export interface PointBase {
   attributes: Attributes;
   /** Epoch ms, 0 when the point has no time. */
   timeMs: number;
   flags: number;
 }
-interface NumberPoint extends PointBase {
+export interface NumberPoint extends PointBase {
   value: number;
 }
-interface HistogramPoint extends PointBase {
+export interface HistogramPoint extends PointBase {
   count: number;
   sum: number | undefined;
   bucketCounts: number[];
   bounds: number[];
 }
-interface Buckets {
+export interface Buckets {
   offset: number;
   counts: number[];
 }
-interface ExpHistogramPoint extends PointBase {
+export interface ExpHistogramPoint extends PointBase {
   count: number;
   sum: number | undefined;
   scale: number;
@@ -67,14 +69,14 @@ interface ExpHistogramPoint extends PointBase {
   positive: Buckets;
   negative: Buckets;
 }
-interface SummaryPoint extends PointBase {
+export interface SummaryPoint extends PointBase {
   count: number;
   sum: number;
   quantiles: Array<[quantile: number, value: number]>;
 }
-type AnyPoint = NumberPoint | HistogramPoint | ExpHistogramPoint | SummaryPoint;
+export type AnyPoint = NumberPoint | HistogramPoint | ExpHistogramPoint | SummaryPoint;
 
-interface MetricIn {
+export interface MetricIn {
   name: string;
   description: string;
   unit: string;
@@ -85,7 +87,7 @@ interface MetricIn {
   points: AnyPoint[];
 }
 
-interface ResourceMetricsIn {
+export interface ResourceMetricsIn {
   resource: OtlpResource;
   metrics: MetricIn[];
 }
@@ -444,7 +446,8 @@ class Translation {
   }
 }
 
-function translate(resources: ResourceMetricsIn[], nowMs: number): DecodedMetrics {
+/** Decoded OTLP metrics -> points and metadata (the mapping at the top of the file). */
+export function translate(resources: ResourceMetricsIn[], nowMs: number): DecodedMetrics {
   const tr = new Translation(nowMs);
   for (const res of resources) translateResource(tr, res);
   return { points: tr.points, meta: tr.meta, rejected: tr.rejected, reasons: tr.reasons };
