@@ -26,6 +26,7 @@ import type { OperationRow } from './traces/operations.js';
 import type { Attributes, Span, SpanInput, TraceQuery, TraceQueryResult, TraceResult, TracesRetentionOptions, TracesRetentionReport, TracesStats } from './traces/types.js';
 import { createApp, type TimelessApp } from './server/app.js';
 import type { ServerOptions } from './server/context.js';
+import { nodeListener, type NodeRequestListener } from './server/node-listener.js';
 import { RuntimeCollector, resolveRuntimeInterval, type RuntimeMetricsOptions } from './integrations/runtime.js';
 import { fillIdentity, resolveIdentity, type Identity } from './integrations/identity.js';
 import { TimelessLogRecordExporter, type LogExporterOptions } from './integrations/otel-logs-exporter.js';
@@ -357,6 +358,14 @@ export class Timeless {
     const app = createApp(this, options);
     this.appClosers.push(() => app.timeless.close());
     return app;
+  }
+
+  /**
+   * routes() as a node:http request listener: `expressApp.use('/obs', tl.requestListener())`
+   * (before any body parser: the routes read bodies themselves) or `http.createServer(tl.requestListener())`.
+   */
+  requestListener(options?: ServerOptions): NodeRequestListener {
+    return nodeListener(this.routes(options).fetch);
   }
 
   /** True once close() was called. */
