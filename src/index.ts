@@ -47,5 +47,11 @@ export type { LogSink, LogExporterOptions } from './integrations/otel-logs-expor
 export { TimelessMetricExporter } from './integrations/otel-metrics-exporter.js';
 export type { MetricSink, MetricExporterOptions } from './integrations/otel-metrics-exporter.js';
 export { resolveIdentity, fillIdentity } from './integrations/identity.js';
+export { captureConsole } from './integrations/console-capture.js';
+export type { ConsoleCaptureOptions, ConsoleMethod } from './integrations/console-capture.js';
+export { startLogChannel, logChannelName } from './integrations/log-channel.js';
+export type { LogChannelSink, LogChannelHandle } from './integrations/log-channel.js';
+export type { PinoTransportOptions } from './integrations/pino.js';
+export { pinoLineToLogInput } from './integrations/pino-line.js';
 export type { Identity, IdentitySources } from './integrations/identity.js';
 export type { SpanSink } from './traces/exporter.js';

@@ -27,6 +27,7 @@ import type { Attributes, Span, SpanInput, TraceQuery, TraceQueryResult, TraceRe
 import { createApp, type TimelessApp } from './server/app.js';
 import type { ServerOptions } from './server/context.js';
 import { nodeListener, type NodeRequestListener } from './server/node-listener.js';
+import { startLogChannel, type LogChannelHandle } from './integrations/log-channel.js';
 import { RuntimeCollector, resolveRuntimeInterval, type RuntimeMetricsOptions } from './integrations/runtime.js';
 import { fillIdentity, resolveIdentity, type Identity } from './integrations/identity.js';
 import { TimelessLogRecordExporter, type LogExporterOptions } from './integrations/otel-logs-exporter.js';
@@ -175,6 +176,8 @@ export class Timeless {
   private closing: Promise<void> | null = null;
   private readonly appClosers: Array<() => Promise<void>> = [];
   private runtime: RuntimeCollector | undefined;
+  /** Receives the lines of pino transports (`timeless-node/pino`) pointed at this data directory. */
+  private logChannel: LogChannelHandle | undefined;
 
   private constructor(
     identity: StoreIdentity,
@@ -346,6 +349,8 @@ export class Timeless {
       }
       tl.runtime = runtime;
     }
+    // Last: a 'ready' announcement makes waiting transports re-send, which must find a whole store.
+    tl.logChannel = startLogChannel(tl.logs, { dataDir });
     return tl;
   }
 
@@ -411,7 +416,9 @@ export class Timeless {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
-      // First: no runtime sample may reach an engine that is closing.
+      // First: no runtime sample or transport batch may reach an engine that is closing (a
+      // transport keeps what was not acknowledged and re-sends it to the next store on this dir).
+      this.logChannel?.close();
       this.runtime?.stop();
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       await Promise.allSettled(this.appClosers.map((close) => close()));
