@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseServeArgs, isLoopback, UsageError } from '../src/server/cli-args.js';
+import { parseServeArgs, isLoopback, UsageError, USAGE } from '../src/server/cli-args.js';
 import { Timeless } from '../src/store.js';
 import { tempDir } from './metrics-helpers.js';
 
@@ -12,7 +12,7 @@ const MAIN = path.resolve('dist/src/server/main.js');
 
 describe('parseServeArgs', () => {
   it('defaults to 127.0.0.1:4318 and data/observability', () => {
-    expect(parseServeArgs(['serve'], {})).toEqual({ port: 4318, host: '127.0.0.1', dataDir: 'data/observability', auth: {}, forward: { remoteWrite: [] } });
+    expect(parseServeArgs(['serve'], {})).toEqual({ port: 4318, host: '127.0.0.1', dataDir: 'data/observability', auth: {}, forward: { remoteWrite: [] }, demo: true });
   });
   it('reads flags in both spellings, env defaults and auth from env', () => {
     const cfg = parseServeArgs(['serve', '--port=9000', '--host', '0.0.0.0', '--data-dir', '/d', '--forward-remote-write', 'http://vm:8428/api/v1/write', '--forward-otlp=http://c:4318'], {
@@ -20,8 +20,15 @@ describe('parseServeArgs', () => {
       DASHBOARD_PASS: 'p',
       TIMELESS_BEARER_TOKEN: 't',
     });
-    expect(cfg).toEqual({ port: 9000, host: '0.0.0.0', dataDir: '/d', auth: { basic: { user: 'u', pass: 'p' }, bearerToken: 't' }, forward: { remoteWrite: ['http://vm:8428/api/v1/write'], otlp: 'http://c:4318' } });
+    expect(cfg).toEqual({ port: 9000, host: '0.0.0.0', dataDir: '/d', auth: { basic: { user: 'u', pass: 'p' }, bearerToken: 't' }, forward: { remoteWrite: ['http://vm:8428/api/v1/write'], otlp: 'http://c:4318' }, demo: true });
     expect(parseServeArgs([], { PORT: '1234', HOST: '::1', TIMELESS_DATA_DIR: 'x' })).toMatchObject({ port: 1234, host: '::1', dataDir: 'x' });
+  });
+  it('runs the demo unless --no-demo, which takes no value', () => {
+    expect(parseServeArgs(['serve', '--port', '1'], {}).demo).toBe(true);
+    expect(parseServeArgs(['serve', '--no-demo', '--port', '1'], {})).toMatchObject({ demo: false, port: 1 });
+    expect(() => parseServeArgs(['--no-demo=yes'], {})).toThrow(/--no-demo takes no value/);
+    expect(() => parseServeArgs(['--demo'], {})).toThrow(/unknown argument '--demo'/);
+    expect(USAGE).toContain('--no-demo');
   });
   it('refuses bad input with the usage', () => {
     for (const argv of [['--port', '70000'], ['--port'], ['--bogus'], ['--forward-otlp', 'ftp://x'], ['--max-body-bytes', '-1']]) {

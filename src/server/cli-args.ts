@@ -9,10 +9,13 @@ export interface ServeConfig {
   auth: AuthOptions;
   forward: { remoteWrite: string[]; otlp?: string };
   maxBodyBytes?: number;
+  /** The built-in demo app under /demo and its traffic (off with --no-demo). */
+  demo: boolean;
 }
 
 export const USAGE = `usage: timeless serve [--port 4318] [--host 127.0.0.1] [--data-dir data/observability]
                       [--forward-remote-write URL]... [--forward-otlp URL] [--max-body-bytes N]
+                      [--no-demo]   (without it, a demo shop at /demo generates live traffic)
 environment: DASHBOARD_USER + DASHBOARD_PASS (basic auth), TIMELESS_BEARER_TOKEN (bearer auth),
              PORT, HOST, TIMELESS_DATA_DIR (defaults for the flags above)`;
 
@@ -51,6 +54,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     dataDir: env.TIMELESS_DATA_DIR || 'data/observability',
     auth: {},
     forward: { remoteWrite: [] },
+    demo: true,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -84,6 +88,10 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
         cfg.maxBodyBytes = n;
         break;
       }
+      case '--no-demo':
+        if (eq > 0) throw new UsageError('--no-demo takes no value');
+        cfg.demo = false;
+        break;
       case '--help':
       case '-h':
         throw new UsageError('', true);

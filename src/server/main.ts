@@ -7,8 +7,18 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Timeless } from '../store.js';
 import { isLoopback, parseServeArgs, UsageError, type ServeConfig } from './cli-args.js';
+import type { AuthOptions } from './context.js';
+import { createDemo, loopbackHost } from './demo/index.js';
 
 const DRAIN_MS = 10_000;
+const DEMO_PATH = '/demo';
+
+/** What the demo sends to get through the server's own auth. */
+function authorizationFor(auth: AuthOptions): string | undefined {
+  if (auth.basic !== undefined) return `Basic ${Buffer.from(`${auth.basic.user}:${auth.basic.pass}`).toString('base64')}`;
+  if (auth.bearerToken !== undefined) return `Bearer ${auth.bearerToken}`;
+  return undefined;
+}
 
 async function run(cfg: ServeConfig): Promise<void> {
   const tl = await Timeless.open({ dataDir: cfg.dataDir });
@@ -16,6 +26,10 @@ async function run(cfg: ServeConfig): Promise<void> {
   const app = tl.routes({ auth: cfg.auth, maxBodyBytes: cfg.maxBodyBytes, dashboardPath: '/dashboard/', ...(forward ? { forward } : {}) });
   // Standalone, the dashboard lives at /dashboard/ (the API keeps the root); '/' leads there.
   app.get('/', (c) => c.redirect('dashboard/', 302));
+  // Mounted after tl.routes(): the demo sits behind the same auth, and only its own middleware
+  // records requests, so the dashboard's API calls never count as demo traffic.
+  const demo = cfg.demo ? createDemo(tl, { mountPath: DEMO_PATH, authorization: authorizationFor(cfg.auth) }) : undefined;
+  if (demo !== undefined) app.route(DEMO_PATH, demo.app);
   const server = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -28,10 +42,8 @@ async function run(cfg: ServeConfig): Promise<void> {
   if (!isLoopback(cfg.host) && !authOn) {
     console.warn(`timeless: WARNING: listening on ${cfg.host} with auth off — anyone who can reach this port can read and write your data. Set DASHBOARD_USER/DASHBOARD_PASS or TIMELESS_BEARER_TOKEN.`);
   }
-  const addr = server.address() as AddressInfo;
-  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  console.log(`timeless: listening on http://${shownHost}:${addr.port} (data in ${tl.dataDir})`);
-
+  // Handlers before the 'listening' line: whoever waits for it may signal at once, and an
+  // unhandled SIGINT/SIGTERM would kill the process without flushing.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -40,11 +52,14 @@ async function run(cfg: ServeConfig): Promise<void> {
     }
     stopping = true;
     console.log(`timeless: ${signal}: stopping (no new connections; finishing requests, then flushing)`);
+    // The demo's visitors leave first, so they do not keep the server from draining.
+    await demo?.stopTraffic();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const drained = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_MS).unref())]);
     if (!drained) server.closeAllConnections();
     try {
+      demo?.close();
       await tl.close();
       console.log('timeless: stopped; all acknowledged data is on disk');
       process.exit(0);
@@ -55,6 +70,14 @@ async function run(cfg: ServeConfig): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  console.log(`timeless: listening on http://${shownHost}:${addr.port} (data in ${tl.dataDir})`);
+  if (demo !== undefined) {
+    demo.start(`http://${loopbackHost(addr.address, addr.family)}:${addr.port}`);
+    console.log(`timeless: demo app at http://${shownHost}:${addr.port}${DEMO_PATH}, generating traffic; --no-demo to turn it off`);
+  }
 }
 
 let cfg: ServeConfig;
