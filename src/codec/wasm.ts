@@ -9,14 +9,31 @@ import { CodecError } from './errors.js';
 
 export type WasmName = 'series' | 'bytes';
 
-/** Walks up from this file to the package root (works from src/ under vitest and from dist/src/). */
+let root: string | undefined;
+
+/**
+ * Walks up from this file to the package root: the directory whose package.json names this package
+ * (src/ under vitest, dist/src/ in a checkout, node_modules/timeless-node/ once installed, where
+ * there is no asconfig.json and the app's own package.json sits further up).
+ */
 export function packageRoot(): string {
+  if (root !== undefined) return root;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'asconfig.json'))) return dir;
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && packageName(pkg) === 'timeless-node') return (root = dir);
     const up = path.dirname(dir);
     if (up === dir) throw new Error('timeless: package root not found from ' + fileURLToPath(import.meta.url));
     dir = up;
+  }
+}
+
+function packageName(file: string): string | undefined {
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
   }
 }
 
