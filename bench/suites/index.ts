@@ -6,7 +6,8 @@ import { httpSuite } from './http.js';
 import { ingestSuite } from './ingest.js';
 import { logsSuite } from './logs.js';
 import { metricsSuite } from './metrics.js';
+import { overheadSuite } from './overhead.js';
 import { querySuite } from './query.js';
 import { tracesSuite } from './traces.js';
 
-export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite, tracesSuite, httpSuite, dashboardSuite];
+export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite, tracesSuite, httpSuite, dashboardSuite, overheadSuite];

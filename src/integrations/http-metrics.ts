@@ -57,7 +57,10 @@ export function resolveHttpMetricsInterval(ms: number | undefined): number {
 
 export class HttpMetrics {
   private readonly sink: HttpMetricsSink;
-  private readonly series = new Map<string, Series>();
+  /** Every series in creation order (the flush order). */
+  private readonly series: Series[] = [];
+  /** route → method → status → series. */
+  private readonly index = new Map<string, Map<string, Map<number, Series>>>();
   private readonly isClosed: () => boolean;
   private readonly onError: (err: unknown) => void;
   private readonly intervalMs: number;
@@ -74,11 +77,17 @@ export class HttpMetrics {
 
   /** Records one request; `route` is the matched pattern ('' when none matched). */
   record(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let s = this.series.get(key);
+    // Nested lookups on the strings as given (their hashes are cached) instead of a key string built
+    // per request, which V8 must flatten and hash every time.
+    let byMethod = this.index.get(route);
+    if (byMethod === undefined) this.index.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let s = byStatus.get(status);
     if (s === undefined) {
       s = this.newSeries(method, route, status);
-      this.series.set(key, s);
+      byStatus.set(status, s);
+      this.series.push(s);
       // First request: the timer starts lazily so an app that never serves one costs nothing.
       if (this.timer === undefined) this.start();
     }
@@ -92,7 +101,7 @@ export class HttpMetrics {
 
   /** Writes every series' cumulative state now; returns the number of points written. */
   flush(): number {
-    if (this.series.size === 0 || this.isClosed()) return 0;
+    if (this.series.length === 0 || this.isClosed()) return 0;
     if (!this.defined) {
       this.sink.defineMetric(HTTP_DURATION_METRIC, HTTP_DURATION_META);
       this.defined = true;
@@ -100,7 +109,7 @@ export class HttpMetrics {
     // Strictly increasing timestamps, even for an on-demand flush in the same ms as a timed one.
     const tsMs = Math.max(Date.now(), this.lastTsMs + 1);
     const points: WritePoint[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.series) {
       let cumulative = 0;
       for (let b = 0; b < s.counts.length; b++) {
         cumulative += s.counts[b];

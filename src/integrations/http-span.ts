@@ -94,6 +94,20 @@ export function splitHost(host: string | undefined, scheme: 'http' | 'https'): [
   return [address, port];
 }
 
+// A server sees the same Host header on nearly every request: parsing it once saves a slice and a
+// regex per request. One entry, so a server behind many names just parses as before.
+let lastHost: string | undefined;
+let lastScheme: 'http' | 'https' = 'http';
+let lastSplit: [string | undefined, number | undefined] = [undefined, undefined];
+function splitHostCached(host: string | undefined, scheme: 'http' | 'https'): [string | undefined, number | undefined] {
+  if (host !== lastHost || scheme !== lastScheme) {
+    lastSplit = splitHost(host, scheme);
+    lastHost = host;
+    lastScheme = scheme;
+  }
+  return lastSplit;
+}
+
 export interface ServerSpanEnd {
   /** Matched route pattern; '' when no route matched (the span is then named by method only). */
   route: string;
@@ -113,7 +127,7 @@ export function buildServerSpan(info: HttpRequestInfo, start: ServerSpanStart, e
   };
   if (info.normalizedMethod !== info.method) attributes['http.request.method_original'] = info.method;
   if (end.route !== '') attributes['http.route'] = end.route;
-  const [address, port] = splitHost(info.host, info.scheme);
+  const [address, port] = splitHostCached(info.host, info.scheme);
   if (address !== undefined) attributes['server.address'] = address;
   if (port !== undefined) attributes['server.port'] = port;
   if (info.userAgent !== undefined && info.userAgent !== '') attributes['user_agent.original'] = info.userAgent;
