@@ -7,8 +7,9 @@ export type { TimelessHonoMiddleware, TimelessHonoVariables } from './integratio
 export { timelessHttp } from './integrations/node-http.js';
 export type { TimelessHttpMiddleware } from './integrations/node-http.js';
 export type { HttpInstrumentationOptions } from './integrations/http-instrumentation.js';
+export type { SpanSamplingOptions } from './integrations/span-sampler.js';
 export { parseTraceparent, formatTraceparent } from './integrations/traceparent.js';
-export { activeTraceContext, traceFields, runWithTraceContext } from './integrations/request-context.js';
+export { activeTraceContext, traceFields, runWithTraceContext, enableTraceContext } from './integrations/request-context.js';
 export type { TraceContext } from './integrations/request-context.js';
 export type { TraceParent } from './integrations/traceparent.js';
 export { MetricsError } from './metrics/errors.js';

@@ -174,6 +174,46 @@ describe('timelessHono', () => {
   });
 });
 
+describe('span sampling', () => {
+  it('counts every request in the histogram; over maxPerSecond stores only errors and the rate', async () => {
+    const tl = await openStore();
+    const app = new Hono();
+    const mw = timelessHono(tl, { spans: { maxPerSecond: 5 } });
+    cleanups.push(async () => mw.stop());
+    app.use('*', mw);
+    app.get('/ok', (c) => c.text('ok'));
+    app.get('/fail', (c) => c.text('no', 503));
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 60; i++) expect((await app.request('/ok')).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await app.request('/fail')).status).toBe(503);
+    const elapsedSec = Number(process.hrtime.bigint() - t0) / 1e9;
+    mw.flushMetrics();
+    const counts = await lastValues(tl, `${HTTP}_count`, {});
+    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(63);
+    const errors = await spansOf(tl, { 'http.route': '/fail' }, 3);
+    expect(errors).toHaveLength(3);
+    await tl.traces.flush();
+    const ok = (await tl.traces.query({ attributes: { 'http.route': '/ok' }, limit: 1000 })).spans;
+    // The first second's burst (5), plus what the rate refilled while the requests ran.
+    expect(ok.length).toBeGreaterThanOrEqual(5);
+    expect(ok.length).toBeLessThanOrEqual(5 + Math.ceil(elapsedSec * 5));
+    expect(ok.length).toBeLessThan(60);
+  });
+
+  it('{ maxPerSecond: Infinity } stores every span; a bad spans option is a TypeError/RangeError', async () => {
+    const tl = await openStore();
+    const app = new Hono();
+    const mw = timelessHono(tl, { spans: { maxPerSecond: Infinity } });
+    cleanups.push(async () => mw.stop());
+    app.use('*', mw);
+    app.get('/ok', (c) => c.text('ok'));
+    for (let i = 0; i < 150; i++) await app.request('/ok');
+    expect(await spansOf(tl, { 'http.route': '/ok' }, 150)).toHaveLength(150);
+    expect(() => timelessHono(tl, { spans: 'yes' as never })).toThrow(TypeError);
+    expect(() => timelessHono(tl, { spans: { maxPerSecond: -1 } })).toThrow(RangeError);
+  });
+});
+
 describe('timelessHttp', () => {
   it('wraps a plain node:http handler: histogram without route, spans with traceparent, 5xx errors', async () => {
     const tl = await openStore();

@@ -9,10 +9,11 @@ export const OVERHEAD_VARIANTS: readonly OverheadVariant[] = ['none', 'full'];
  * What the server child can run: the two measured variants, and steps between them for finding where
  * the cost goes (not part of the suite's run): `passthrough` (an async middleware that only awaits
  * next(), no Timeless), `store` (Timeless.open with defaults + that middleware), `nospans`
- * (timelessHono with spans: false: histogram and request context only).
+ * (timelessHono with spans: false: histogram only), `allspans` (every request's span stored:
+ * spans: { maxPerSecond: Infinity }).
  */
-export type ServerVariant = OverheadVariant | 'passthrough' | 'store' | 'nospans';
-export const SERVER_VARIANTS: readonly ServerVariant[] = ['none', 'full', 'passthrough', 'store', 'nospans'];
+export type ServerVariant = OverheadVariant | 'passthrough' | 'store' | 'nospans' | 'allspans';
+export const SERVER_VARIANTS: readonly ServerVariant[] = ['none', 'full', 'passthrough', 'store', 'nospans', 'allspans'];
 
 /** Distinct ids the client cycles through on /users/:id (different paths, one route). */
 export const USER_IDS = 1000;

@@ -20,6 +20,8 @@ export interface OverheadRun extends LoadChildResult {
   serverMainCpuUsPerRequest: number;
   /** Spans the store held after the run (full only). */
   spansStored: number | null;
+  /** Requests the full server's stored histogram counted; null for other variants. */
+  requestsCounted: number | null;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -98,18 +100,20 @@ function startServer(variant: ServerVariant, dataDir: string | undefined): Promi
   });
 }
 
-async function stopServer(s: StartedServer, variant: ServerVariant): Promise<number | null> {
-  const reply = new Promise<number | null>((resolve) => {
-    s.child.on('message', (m: { spansStored?: number | null }) => {
-      if (m && 'spansStored' in m) resolve(m.spansStored ?? null);
+interface StoreCounts { spansStored: number; requestsCounted: number }
+
+async function stopServer(s: StartedServer, variant: ServerVariant): Promise<StoreCounts | null> {
+  const reply = new Promise<StoreCounts | null>((resolve) => {
+    s.child.on('message', (m: { counts?: StoreCounts | null }) => {
+      if (m && 'counts' in m) resolve(m.counts ?? null);
     });
     s.exited.then(() => resolve(null));
   });
   s.child.send('stop');
-  const spansStored = await reply;
+  const counts = await reply;
   const code = await s.exited;
   if (code !== 0) throw new Error(`the ${variant} server exited with ${code}: ${tail(s.stderr())}`);
-  return spansStored;
+  return counts;
 }
 
 function runLoad(o: LoadChildOptions, serverPid: number): Promise<{ result: LoadChildResult; cpu: { main: number; other: number } }> {
@@ -143,7 +147,7 @@ export async function runOverheadOnce(variant: ServerVariant, load: Omit<LoadChi
       server.child.kill('SIGKILL');
       throw err;
     }
-    const spansStored = await stopServer(server, variant);
+    const counts = await stopServer(server, variant);
     const r = loadOut.result;
     return {
       variant,
@@ -151,7 +155,8 @@ export async function runOverheadOnce(variant: ServerVariant, load: Omit<LoadChi
       reqPerSec: r.requests / r.seconds,
       serverCpuUsPerRequest: ((loadOut.cpu.main + loadOut.cpu.other) * 1e6) / r.requests,
       serverMainCpuUsPerRequest: (loadOut.cpu.main * 1e6) / r.requests,
-      spansStored,
+      spansStored: counts?.spansStored ?? null,
+      requestsCounted: counts?.requestsCounted ?? null,
     };
   } finally {
     if (dataDir) removeTempDir(dataDir);

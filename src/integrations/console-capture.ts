@@ -5,7 +5,7 @@
 // again, so they cannot loop.
 import { format } from 'node:util';
 import type { Attributes, LogInput, LogLevel } from '../logs/types.js';
-import { activeTraceContext } from './request-context.js';
+import { activeTraceContext, enableTraceContext } from './request-context.js';
 
 export type ConsoleMethod = 'debug' | 'log' | 'info' | 'warn' | 'error' | 'trace';
 
@@ -50,6 +50,8 @@ export function captureConsole(tl: ConsoleCaptureTarget, opts: ConsoleCaptureOpt
   const minRank = LEVEL_ORDER.indexOf(opts.minLevel ?? 'trace');
   if (minRank < 0) throw new TypeError(`timeless: captureConsole minLevel must be one of ${LEVEL_ORDER.join(', ')}`);
 
+  // From now on the middlewares keep each request's context, so the first captured line has it too.
+  enableTraceContext();
   const originals = new Map<ConsoleMethod, (...args: unknown[]) => void>();
   let writing = false;
 

@@ -1,13 +1,12 @@
 // `timelessHono(tl)`: Hono middleware recording each request's duration histogram (by method,
 // matched route pattern and status) and a server span (issue #8). The route is the pattern that
 // answered ('/users/:id', not '/users/42'), so the histogram's cardinality stays bounded.
-import { context as otelContext, trace as otelTrace, TraceFlags } from '@opentelemetry/api';
 import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { normalizeMethod } from './http-metrics.js';
 import { HttpRecorder, type HttpInstrumentationOptions, type HttpTarget } from './http-instrumentation.js';
 import { startServerSpan, type HttpRequestInfo } from './http-span.js';
-import { runWithTraceContext } from './request-context.js';
+import { runInRequestScope } from './request-context.js';
 
 /** What the middleware puts on the context: `c.get('traceId')` for logs or a response header. */
 export interface TimelessHonoVariables {
@@ -53,7 +52,8 @@ export function timelessHono(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     c.set('traceId', start.traceId);
     c.set('spanId', start.spanId);
     const method = c.req.method;
-    const info: HttpRequestInfo = {
+    // Only for a span that is stored (sampling): read when the request ends, headers are still there.
+    const info = (): HttpRequestInfo => ({
       method,
       normalizedMethod: normalizeMethod(method),
       path,
@@ -62,20 +62,15 @@ export function timelessHono(tl: HttpTarget, opts: HttpInstrumentationOptions = 
       userAgent: headerOf(c, incoming, 'user-agent'),
       clientAddress: incoming?.socket?.remoteAddress,
       protocolVersion: incoming?.httpVersion,
-    };
+    });
     const done = () => {
       // After next() the route index points at the handler that answered; still ours → no route matched.
       const route = c.req.routeIndex === ownIndex ? '' : routePath(c);
-      recorder.finish(info, start, { route, status: c.res.status, endHr: process.hrtime.bigint() });
+      recorder.finish(normalizeMethod(method), info, start, { route, status: c.res.status, endHr: process.hrtime.bigint() });
     };
     let handled: Promise<void>;
     try {
-      // Our span becomes the active OTel context for the handlers when the app registered a context
-      // manager (so OTel spans and logs inside join this trace); without one OTel forgets it, and
-      // our own request context (activeTraceContext) still gives logs the request's ids.
-      const spanContext = { traceId: start.traceId, spanId: start.spanId, traceFlags: start.flags & TraceFlags.SAMPLED, isRemote: false };
-      const ids = { traceId: start.traceId, spanId: start.spanId, flags: start.flags };
-      handled = runWithTraceContext(ids, () => otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), next));
+      handled = runInRequestScope({ traceId: start.traceId, spanId: start.spanId, flags: start.flags }, next);
     } catch (err) {
       done();
       return Promise.reject(err);

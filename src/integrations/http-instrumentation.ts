@@ -4,12 +4,17 @@
 import type { SpanInput } from '../traces/types.js';
 import { HttpMetrics, type HttpMetricsSink } from './http-metrics.js';
 import { buildServerSpan, type HttpRequestInfo, type ServerSpanEnd, type ServerSpanStart } from './http-span.js';
+import { SpanSampler, type SpanSamplingOptions } from './span-sampler.js';
 
 export interface HttpInstrumentationOptions {
   /** Flush period of the request histogram; default 10 s. */
   metricsIntervalMs?: number;
-  /** A server span per request; default true. */
-  spans?: boolean;
+  /**
+   * Server spans: true (default: every request up to 100 per second, and beyond that every 5xx,
+   * aborted, slow (≥ 1 s) or parent-sampled one; see span-sampler.ts), false (none), or the
+   * sampling options ({ maxPerSecond: Infinity } stores every request's span).
+   */
+  spans?: boolean | SpanSamplingOptions;
   /**
    * Requests to leave unrecorded: exact paths or regexes over the path (no query string).
    * Default ['/health', '/metrics']. The dashboard's own API calls (tl.routes() mounted in the
@@ -30,13 +35,17 @@ export const DEFAULT_IGNORE_PATHS: readonly string[] = Object.freeze(['/health',
 export class HttpRecorder {
   readonly metrics: HttpMetrics;
   readonly spans: boolean;
+  private readonly sampler: SpanSampler;
   private readonly target: HttpTarget;
   private readonly ignoreExact: Set<string>;
   private readonly ignoreRegex: RegExp[];
   private warned = false;
 
   constructor(target: HttpTarget, opts: HttpInstrumentationOptions = {}) {
-    if (opts.spans !== undefined && typeof opts.spans !== 'boolean') throw new TypeError(`timeless: spans must be a boolean, got ${typeof opts.spans}`);
+    const spans = opts.spans ?? true;
+    if (typeof spans !== 'boolean' && (spans === null || typeof spans !== 'object' || Array.isArray(spans))) {
+      throw new TypeError(`timeless: spans must be a boolean or { maxPerSecond?, slowMs? }, got ${spans === null ? 'null' : typeof spans}`);
+    }
     const ignore = opts.ignorePaths ?? DEFAULT_IGNORE_PATHS;
     if (!Array.isArray(ignore)) throw new TypeError('timeless: ignorePaths must be an array of strings and RegExps');
     this.ignoreExact = new Set();
@@ -47,7 +56,8 @@ export class HttpRecorder {
       else throw new TypeError(`timeless: ignorePaths entries must be strings or RegExps, got ${typeof p}`);
     }
     this.target = target;
-    this.spans = opts.spans ?? true;
+    this.spans = spans !== false;
+    this.sampler = new SpanSampler(typeof spans === 'object' ? spans : {});
     this.metrics = new HttpMetrics(target.metrics, { intervalMs: opts.metricsIntervalMs, isClosed: () => target.isClosed });
   }
 
@@ -60,11 +70,20 @@ export class HttpRecorder {
     return false;
   }
 
-  /** Records a finished request. Never throws: telemetry must not break the app's response. */
-  finish(info: HttpRequestInfo, start: ServerSpanStart, end: ServerSpanEnd): void {
+  /**
+   * Records a finished request. `info` is called only when its span is stored: reading headers and
+   * building the request's description is skipped for the requests sampling leaves out.
+   * Never throws: telemetry must not break the app's response.
+   */
+  finish(method: string, info: () => HttpRequestInfo, start: ServerSpanStart, end: ServerSpanEnd): void {
     try {
-      this.metrics.record(info.normalizedMethod, end.route, end.status, Number(end.endHr - start.startHr) / 1e9);
-      if (this.spans && !this.target.isClosed) this.target.traces.write(buildServerSpan(info, start, end));
+      const durationNs = end.endHr - start.startHr;
+      this.metrics.record(method, end.route, end.status, Number(durationNs) / 1e9);
+      if (!this.spans || this.target.isClosed) return;
+      const parentSampled = start.parentSpanId !== undefined && (start.flags & 1) === 1;
+      if (this.sampler.keep(end.status, end.abortedMessage !== undefined, durationNs, parentSampled, end.endHr)) {
+        this.target.traces.write(buildServerSpan(info(), start, end));
+      }
     } catch (err) {
       // A full store (BACKPRESSURE) would repeat per request: say it once.
       if (!this.warned) {

@@ -3,6 +3,7 @@
 // Shared by the Hono and node:http middlewares, which only differ in how they read the request.
 import type { Attributes, SpanInput } from '../traces/types.js';
 import { isSpanContextValid, trace as otelTrace } from '@opentelemetry/api';
+import { otelContextActive } from './request-context.js';
 import { newSpanId, newTraceId, parseTraceparent, type TraceParent } from './traceparent.js';
 
 /** What a middleware knows about a request when it starts. */
@@ -55,7 +56,7 @@ export function startServerSpan(traceparent: string | string[] | null | undefine
   const startHr = process.hrtime.bigint();
   // Wall clock once per request for the epoch; durations come from the monotonic clock.
   const startNs = BigInt(Date.now()) * 1_000_000n;
-  const active = activeOtelParent();
+  const active = otelContextActive() ? activeOtelParent() : undefined;
   if (active !== undefined) {
     return { traceId: active.traceId, spanId: newSpanId(), parentSpanId: active.parentSpanId, flags: active.flags, traceState: active.traceState, startNs, startHr };
   }

@@ -4,11 +4,10 @@
 // (`http.createServer(timelessHttp(tl).wrap(handler))`) there is no router, so no route.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { context as otelContext, trace as otelTrace, TraceFlags } from '@opentelemetry/api';
 import { normalizeMethod } from './http-metrics.js';
 import { HttpRecorder, type HttpInstrumentationOptions, type HttpTarget } from './http-instrumentation.js';
 import { startServerSpan, type HttpRequestInfo } from './http-span.js';
-import { runWithTraceContext } from './request-context.js';
+import { runInRequestScope } from './request-context.js';
 
 /** Express's additions to the request, read when present. */
 interface RoutedRequest extends IncomingMessage {
@@ -52,7 +51,8 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     req.traceId = start.traceId;
     req.spanId = start.spanId;
     const method = req.method ?? '';
-    const info: HttpRequestInfo = {
+    // Only for a span that is stored (sampling).
+    const info = (): HttpRequestInfo => ({
       method,
       normalizedMethod: normalizeMethod(method),
       path,
@@ -61,7 +61,7 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
       userAgent: req.headers['user-agent'],
       clientAddress: req.socket?.remoteAddress,
       protocolVersion: req.httpVersion,
-    };
+    });
     let done = false;
     const end = (): void => {
       if (done) return;
@@ -70,7 +70,7 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
       res.off('close', end);
       // 'close' before the response finished: the client went away; the status is what was set.
       const aborted = !res.writableFinished;
-      recorder.finish(info, start, {
+      recorder.finish(normalizeMethod(method), info, start, {
         route: expressRoute(req),
         status: res.statusCode,
         endHr: process.hrtime.bigint(),
@@ -79,9 +79,7 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     };
     res.on('finish', end);
     res.on('close', end);
-    const spanContext = { traceId: start.traceId, spanId: start.spanId, traceFlags: start.flags & TraceFlags.SAMPLED, isRemote: false };
-    const ids = { traceId: start.traceId, spanId: start.spanId, flags: start.flags };
-    runWithTraceContext(ids, () => otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), next));
+    runInRequestScope({ traceId: start.traceId, spanId: start.spanId, flags: start.flags }, next);
   };
   return Object.assign(mw, {
     wrap: (handler: Handler): Handler => (req, res) => mw(req, res, (err?: unknown) => {
