@@ -52,10 +52,11 @@ export function timelessHono(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     c.set('traceId', start.traceId);
     c.set('spanId', start.spanId);
     const method = c.req.method;
+    const normalizedMethod = normalizeMethod(method);
     // Only for a span that is stored (sampling): read when the request ends, headers are still there.
     const info = (): HttpRequestInfo => ({
       method,
-      normalizedMethod: normalizeMethod(method),
+      normalizedMethod,
       path,
       scheme: c.req.url.startsWith('https:') ? 'https' : 'http',
       host: headerOf(c, incoming, 'host'),
@@ -66,11 +67,11 @@ export function timelessHono(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     const done = () => {
       // After next() the route index points at the handler that answered; still ours → no route matched.
       const route = c.req.routeIndex === ownIndex ? '' : routePath(c);
-      recorder.finish(normalizeMethod(method), info, start, { route, status: c.res.status, endHr: process.hrtime.bigint() });
+      recorder.finish(normalizedMethod, info, start, { route, status: c.res.status, endMs: performance.now() });
     };
     let handled: Promise<void>;
     try {
-      handled = runInRequestScope({ traceId: start.traceId, spanId: start.spanId, flags: start.flags }, next);
+      handled = runInRequestScope(start, next);
     } catch (err) {
       done();
       return Promise.reject(err);

@@ -77,11 +77,11 @@ export class HttpRecorder {
    */
   finish(method: string, info: () => HttpRequestInfo, start: ServerSpanStart, end: ServerSpanEnd): void {
     try {
-      const durationNs = end.endHr - start.startHr;
-      this.metrics.record(method, end.route, end.status, Number(durationNs) / 1e9);
+      const durationMs = end.endMs - start.startMs;
+      this.metrics.record(method, end.route, end.status, durationMs / 1000);
       if (!this.spans || this.target.isClosed) return;
       const parentSampled = start.parentSpanId !== undefined && (start.flags & 1) === 1;
-      if (this.sampler.keep(end.status, end.abortedMessage !== undefined, durationNs, parentSampled, end.endHr)) {
+      if (this.sampler.keep(end.status, end.abortedMessage !== undefined, durationMs, parentSampled, end.endMs)) {
         this.target.traces.write(buildServerSpan(info(), start, end));
       }
     } catch (err) {

@@ -31,8 +31,10 @@ export interface ServerSpanStart {
   parentSpanId?: string;
   flags: number;
   traceState?: string;
-  startNs: bigint;
-  startHr: bigint;
+  /** Wall clock at the start (Date.now()): the span's epoch. */
+  startEpochMs: number;
+  /** Monotonic clock at the start (performance.now()): durations. Numbers, not bigints: no allocation per request. */
+  startMs: number;
 }
 
 export const HTTP_SCOPE = Object.freeze({ name: 'timeless-node/http' });
@@ -53,15 +55,15 @@ function activeOtelParent(): (TraceParent & { traceState?: string }) | undefined
 
 /** Ids and start time of a request's span: child of the active OTel span, else of the incoming traceparent, else a new trace. */
 export function startServerSpan(traceparent: string | string[] | null | undefined, tracestate?: string | string[] | null): ServerSpanStart {
-  const startHr = process.hrtime.bigint();
+  const startMs = performance.now();
   // Wall clock once per request for the epoch; durations come from the monotonic clock.
-  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const startEpochMs = Date.now();
   const active = otelContextActive() ? activeOtelParent() : undefined;
   if (active !== undefined) {
-    return { traceId: active.traceId, spanId: newSpanId(), parentSpanId: active.parentSpanId, flags: active.flags, traceState: active.traceState, startNs, startHr };
+    return { traceId: active.traceId, spanId: newSpanId(), parentSpanId: active.parentSpanId, flags: active.flags, traceState: active.traceState, startEpochMs, startMs };
   }
   const parent = parseTraceparent(traceparent);
-  if (parent === undefined) return { traceId: newTraceId(), spanId: newSpanId(), flags: 1, startNs, startHr };
+  if (parent === undefined) return { traceId: newTraceId(), spanId: newSpanId(), flags: 1, startEpochMs, startMs };
   return {
     traceId: parent.traceId,
     spanId: newSpanId(),
@@ -69,8 +71,8 @@ export function startServerSpan(traceparent: string | string[] | null | undefine
     flags: parent.flags,
     // tracestate is only meaningful with a valid traceparent (W3C); one header value only.
     traceState: typeof tracestate === 'string' && tracestate !== '' ? tracestate : undefined,
-    startNs,
-    startHr,
+    startEpochMs,
+    startMs,
   };
 }
 
@@ -113,7 +115,8 @@ export interface ServerSpanEnd {
   /** Matched route pattern; '' when no route matched (the span is then named by method only). */
   route: string;
   status: number;
-  endHr: bigint;
+  /** performance.now() at the end. */
+  endMs: number;
   /** Set when the response never completed (client went away). */
   abortedMessage?: string;
 }
@@ -145,13 +148,14 @@ export function buildServerSpan(info: HttpRequestInfo, start: ServerSpanStart, e
     attributes['error.type'] = String(end.status);
   }
   const name = end.route !== '' ? `${info.normalizedMethod === '_OTHER' ? 'HTTP' : info.normalizedMethod} ${end.route}` : info.normalizedMethod === '_OTHER' ? 'HTTP' : info.normalizedMethod;
+  const startNs = BigInt(start.startEpochMs) * 1_000_000n;
   const span: SpanInput = {
     traceId: start.traceId,
     spanId: start.spanId,
     name,
     kind: 'server',
-    startNs: start.startNs,
-    endNs: start.startNs + (end.endHr - start.startHr),
+    startNs,
+    endNs: startNs + BigInt(Math.max(0, Math.round((end.endMs - start.startMs) * 1e6))),
     attributes,
     scope: HTTP_SCOPE,
     flags: start.flags,

@@ -51,10 +51,11 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
     req.traceId = start.traceId;
     req.spanId = start.spanId;
     const method = req.method ?? '';
+    const normalizedMethod = normalizeMethod(method);
     // Only for a span that is stored (sampling).
     const info = (): HttpRequestInfo => ({
       method,
-      normalizedMethod: normalizeMethod(method),
+      normalizedMethod,
       path,
       scheme: (req.socket as TLSSocket | undefined)?.encrypted === true ? 'https' : 'http',
       host: req.headers.host,
@@ -70,16 +71,16 @@ export function timelessHttp(tl: HttpTarget, opts: HttpInstrumentationOptions = 
       res.off('close', end);
       // 'close' before the response finished: the client went away; the status is what was set.
       const aborted = !res.writableFinished;
-      recorder.finish(normalizeMethod(method), info, start, {
+      recorder.finish(normalizedMethod, info, start, {
         route: expressRoute(req),
         status: res.statusCode,
-        endHr: process.hrtime.bigint(),
+        endMs: performance.now(),
         abortedMessage: aborted ? 'client closed request' : undefined,
       });
     };
     res.on('finish', end);
     res.on('close', end);
-    runInRequestScope({ traceId: start.traceId, spanId: start.spanId, flags: start.flags }, next);
+    runInRequestScope(start, next);
   };
   return Object.assign(mw, {
     wrap: (handler: Handler): Handler => (req, res) => mw(req, res, (err?: unknown) => {

@@ -56,13 +56,15 @@ export function otelContextActive(): boolean {
  * context once something reads it, else a plain call.
  */
 export function runInRequestScope<T>(ctx: TraceContext, fn: () => T): T {
+  // ctx may carry more than the ids (a span start): what readers get is a copy of just the ids,
+  // made only when a scope is entered.
   if (otelContextActive()) {
     // activeTraceContext() reads the OTel span first: our own storage would be a second copy of the
     // same ids, paid for on every promise.
     const spanContext = { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: ctx.flags & TraceFlags.SAMPLED, isRemote: false };
     return otelContext.with(otelTrace.setSpanContext(otelContext.active(), spanContext), fn);
   }
-  return tracking ? storage.run(ctx, fn) : fn();
+  return tracking ? storage.run({ traceId: ctx.traceId, spanId: ctx.spanId, flags: ctx.flags }, fn) : fn();
 }
 
 /** Whether the middlewares keep each request's context (something has read it, or enableTraceContext()). */

@@ -21,9 +21,9 @@ export const DEFAULT_SLOW_MS = 1_000;
 
 export class SpanSampler {
   private readonly maxPerSecond: number;
-  private readonly slowNs: bigint;
+  private readonly slowMs: number;
   private tokens: number;
-  private lastHr = 0n;
+  private lastMs = -Infinity;
 
   constructor(opts: SpanSamplingOptions = {}) {
     const max = opts.maxPerSecond ?? DEFAULT_SPANS_PER_SECOND;
@@ -31,21 +31,21 @@ export class SpanSampler {
     const slowMs = opts.slowMs ?? DEFAULT_SLOW_MS;
     if (typeof slowMs !== 'number' || !Number.isFinite(slowMs) || slowMs < 0) throw new RangeError(`timeless: spans.slowMs must be a finite number >= 0, got ${String(slowMs)}`);
     this.maxPerSecond = max;
-    this.slowNs = BigInt(Math.round(slowMs * 1e6));
+    this.slowMs = slowMs;
     this.tokens = max;
   }
 
   /**
-   * Whether to store the span of a request that ended at `endHr` (process.hrtime.bigint()).
-   * `parentSampled`: the request continued a caller's trace with the sampled flag set.
+   * Whether to store the span of a request that ended at `endMs` (a monotonic clock, e.g.
+   * performance.now()). `parentSampled`: the request continued a caller's trace with the sampled flag set.
    */
-  keep(status: number, aborted: boolean, durationNs: bigint, parentSampled: boolean, endHr: bigint): boolean {
+  keep(status: number, aborted: boolean, durationMs: number, parentSampled: boolean, endMs: number): boolean {
     if (this.maxPerSecond === Infinity) return true;
-    if (status >= 500 || aborted || durationNs >= this.slowNs || parentSampled) return true;
+    if (status >= 500 || aborted || durationMs >= this.slowMs || parentSampled) return true;
     // Refill by the time since the last decision, capped at one second's worth.
-    if (endHr > this.lastHr) {
-      this.tokens = Math.min(this.maxPerSecond, this.tokens + (Number(endHr - this.lastHr) / 1e9) * this.maxPerSecond);
-      this.lastHr = endHr;
+    if (endMs > this.lastMs) {
+      this.tokens = Math.min(this.maxPerSecond, this.tokens + ((endMs - this.lastMs) / 1000) * this.maxPerSecond);
+      this.lastMs = endMs;
     }
     if (this.tokens >= 1) {
       this.tokens -= 1;
