@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricMeta, WritePoint } from '../metrics/types.js';
-import { RuntimeCollector, resolveRuntimeInterval, type RuntimeSink } from './runtime.js';
+import { EVENT_LOOP_RESOLUTION_MS, RuntimeCollector, resolveRuntimeInterval, type RuntimeSink } from './runtime.js';
 
 // Written from /tmp/runtime-names.md (the contract), not from RUNTIME_METRICS: a renamed or retyped
 // metric must fail here.
@@ -89,7 +89,7 @@ describe('RuntimeCollector', () => {
       expect(sink.meta.get(name)?.unit, name).toBe(want.unit);
       expect(sink.meta.get(name)?.help, name).toMatch(/\S/);
     }
-    await sleep(30); // a few event-loop samples, so the lag gauges have data
+    await sleep(5 * EVENT_LOOP_RESOLUTION_MS); // a few event-loop samples, so the lag gauges have data
     const n = c.collectNow();
     const batch = sink.last();
     expect(batch.length).toBe(n);
@@ -170,11 +170,11 @@ describe('RuntimeCollector', () => {
   it('reports event-loop delay percentiles in order and a blocked loop as delay and utilization', async () => {
     const sink = new FakeSink();
     const c = started(sink);
-    await sleep(30);
+    await sleep(5 * EVENT_LOOP_RESOLUTION_MS);
     c.collectNow();
-    await sleep(20);
-    busy(60);
-    await sleep(20); // lets the delayed sample land in the histogram
+    await sleep(3 * EVENT_LOOP_RESOLUTION_MS);
+    busy(60 + EVENT_LOOP_RESOLUTION_MS);
+    await sleep(3 * EVENT_LOOP_RESOLUTION_MS); // lets the delayed sample land in the histogram
     c.collectNow();
     for (const batch of sink.batches) {
       const v = byKey(batch);
@@ -188,8 +188,8 @@ describe('RuntimeCollector', () => {
       expect(u).toBeGreaterThanOrEqual(0);
       expect(u).toBeLessThanOrEqual(1);
     }
-    // The loop could not run for 60 ms: one sample came at least that late (minus the 5 ms resolution
-    // and clock granularity), whatever the machine's speed.
+    // The loop could not run for 60 ms + the resolution: one sample came at least 50 ms late after
+    // the resolution is subtracted (10 ms left for clock granularity), whatever the machine's speed.
     const blocked = byKey(sink.last());
     expect(blocked.get('nodejs_eventloop_lag_max_seconds')!).toBeGreaterThanOrEqual(0.05);
     expect(blocked.get('nodejs_eventloop_utilization_ratio')!).toBeGreaterThan(0);
