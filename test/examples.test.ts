@@ -5,41 +5,15 @@
 // SIGTERM (exit 0) the data directory reopens with everything still there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Timeless } from '../src/index.js';
 import { ROOT } from './browser-helpers.js';
+import { freePort, until } from './process-helpers.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HTTP = 'http_server_request_duration_seconds';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 interface Running { proc: ChildProcess; base: string; dataDir: string; output: string[] }
 const running: Running[] = [];

@@ -5,14 +5,13 @@
 // (chromium), and the app must stop cleanly on SIGTERM. When the page changes, this test follows it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, launchBrowser, openDashboard, ROOT } from './browser-helpers.js';
+import { freePort, until } from './process-helpers.js';
 
 const DOC = path.join(ROOT, 'docs', 'getting-started.md');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Step = { kind: 'file'; name: string; code: string } | { kind: 'cmd'; line: string };
 
@@ -34,31 +33,6 @@ export function parseSteps(markdown: string): Step[] {
   return steps;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 interface App { file: string; proc: ChildProcess; base: string; output: string[] }
 

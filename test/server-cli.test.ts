@@ -1,14 +1,12 @@
 // The standalone server: argument/env parsing, and the built `timeless serve` process — listens,
 // ingests, warns when exposed without auth, and on SIGTERM flushes, closes and exits 0 with the
 // acknowledged data on disk.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseServeArgs, isLoopback, UsageError, USAGE } from '../src/server/cli-args.js';
 import { Timeless } from '../src/store.js';
 import { tempDir } from './metrics-helpers.js';
+import { startMain, type Proc } from './process-helpers.js';
 
-const MAIN = path.resolve('dist/src/server/main.js');
 
 describe('parseServeArgs', () => {
   it('defaults to 127.0.0.1:4318 and data/observability', () => {
@@ -50,29 +48,6 @@ describe('parseServeArgs', () => {
   });
 });
 
-interface Proc {
-  child: ChildProcess;
-  url: Promise<string>;
-  out: () => string;
-  exit: Promise<number | null>;
-}
-
-function startMain(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, url, out: () => out, exit };
-}
 
 describe('timeless serve (built)', () => {
   const cleanups: Array<() => void> = [];

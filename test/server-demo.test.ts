@@ -3,43 +3,18 @@
 // histograms, server + DB client spans, a client→server hop, errors and trace-correlated logs —
 // durably (checked by reopening the data dir after SIGTERM). --no-demo leaves no trace of it, and
 // with auth on the demo still gets through.
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DemoTraffic } from '../src/server/demo/traffic.js';
 import { Timeless } from '../src/store.js';
 import type { Span } from '../src/traces/types.js';
 import { tempDir } from './metrics-helpers.js';
+import { startMain, type Proc } from './process-helpers.js';
 
-const MAIN = path.resolve('dist/src/server/main.js');
 const HISTOGRAM_COUNT = 'http_server_request_duration_seconds_count';
 const DEADLINE_MS = 90_000;
 
-interface Proc {
-  child: ChildProcess;
-  url: Promise<string>;
-  out: () => string;
-  exit: Promise<number | null>;
-}
-
-function startMain(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening:\n${out}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, url, out: () => out, exit };
-}
 
 /** Polls until check() returns true; fails with what the last check saw after DEADLINE_MS. */
 async function waitUntil(what: string, check: () => Promise<boolean | string>): Promise<void> {
