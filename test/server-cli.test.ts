@@ -4,8 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseServeArgs, isLoopback, UsageError, USAGE } from '../src/server/cli-args.js';
 import { Timeless } from '../src/store.js';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { tempDir } from './metrics-helpers.js';
-import { startMain, type Proc } from './process-helpers.js';
+import { MAIN, startMain, type Proc } from './process-helpers.js';
 
 
 describe('parseServeArgs', () => {
@@ -27,6 +29,8 @@ describe('parseServeArgs', () => {
     expect(() => parseServeArgs(['--no-demo=yes'], {})).toThrow(/--no-demo takes no value/);
     expect(() => parseServeArgs(['--demo'], {})).toThrow(/unknown argument '--demo'/);
     expect(USAGE).toContain('--no-demo');
+    expect(USAGE).toContain('timeless check');
+    expect(USAGE).toContain('timeless restore');
   });
   it('refuses bad input with the usage', () => {
     for (const argv of [['--port', '70000'], ['--port'], ['--bogus'], ['--forward-otlp', 'ftp://x'], ['--max-body-bytes', '-1']]) {
@@ -120,5 +124,31 @@ describe('timeless serve (built)', () => {
     } finally {
       await tl.close();
     }
+  });
+
+  it('runs `check` and `restore` as subcommands of the same bin', async () => {
+    const tmp = tempDir('serve-tools');
+    cleanups.push(tmp.remove);
+    const dataDir = path.join(tmp.dir, 'data');
+    const tl = await Timeless.open({ dataDir, pool: { threads: 1 }, runtimeMetrics: false });
+    tl.metrics.write('tools_total', { a: '1' }, 1);
+    tl.logs.write({ message: 'before the backup' });
+    await tl.flush();
+    const backup = await tl.backup();
+    await tl.close();
+    const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+    const checked = run(['check', '--data-dir', dataDir]);
+    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    const restoredDir = path.join(tmp.dir, 'restored');
+    const restored = run(['restore', backup.path, '--data-dir', restoredDir]);
+    expect(restored.status, restored.stdout + restored.stderr).toBe(0);
+    const again = await Timeless.open({ dataDir: restoredDir, pool: { threads: 1 }, runtimeMetrics: false });
+    try {
+      expect((await again.logs.query({ search: 'before the backup' })).entries).toHaveLength(1);
+      expect(again.metrics.listMetrics()).toContain('tools_total');
+    } finally {
+      await again.close();
+    }
+    expect(run(['check', '--nope']).status).toBe(2);
   });
 });

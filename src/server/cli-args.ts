@@ -17,7 +17,9 @@ export const USAGE = `usage: timeless serve [--port 4318] [--host 127.0.0.1] [--
                       [--forward-remote-write URL]... [--forward-otlp URL] [--max-body-bytes N]
                       [--no-demo]   (without it, a demo shop at /demo generates live traffic)
 environment: DASHBOARD_USER + DASHBOARD_PASS (basic auth), TIMELESS_BEARER_TOKEN (bearer auth),
-             PORT, HOST, TIMELESS_DATA_DIR (defaults for the flags above)`;
+             PORT, HOST, TIMELESS_DATA_DIR (defaults for the flags above)
+       timeless check --data-dir DIR [--json]          verify a data directory (blocks, indexes, WALs)
+       timeless restore BACKUP --data-dir DIR [--force] restore a backup directory or .tar.gz`;
 
 export class UsageError extends Error {
   /** --help: the usage goes to stdout and the exit code is 0. */

@@ -80,9 +80,21 @@ async function run(cfg: ServeConfig): Promise<void> {
   }
 }
 
+// Subcommands: `check` and `restore` work on a data directory no store has open (src/tools/);
+// anything else is `serve` (the default, so `timeless --port 9000` still serves).
+const argv = process.argv.slice(2);
+const tool = argv[0] === 'check' ? 'check' : argv[0] === 'restore' ? 'restore' : undefined;
+if (tool !== undefined) {
+  const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
+  const code = tool === 'check'
+    ? await (await import('../tools/check.js')).runCheck(argv.slice(1), io)
+    : await (await import('../tools/restore.js')).runRestore(argv.slice(1), io);
+  process.exit(code);
+}
+
 let cfg: ServeConfig;
 try {
-  cfg = parseServeArgs(process.argv.slice(2), process.env);
+  cfg = parseServeArgs(argv, process.env);
 } catch (err) {
   if (err instanceof UsageError) {
     if (err.help) {
