@@ -279,4 +279,31 @@ describe('Wal', () => {
     expect(payloads(r.records)).toEqual([[5]]);
     await r.wal.close();
   });
+
+  it('keeps the records of a frame whose write failed: a later sync() writes them, never resolves over them', async () => {
+    const { wal } = await Wal.open({ dir });
+    wal.append(u8(1));
+    await wal.sync();
+    // The disk fills: every write fails until space returns.
+    const handle = (wal as unknown as { handle: { writev: (...a: unknown[]) => Promise<unknown> } }).handle;
+    const writev = handle.writev.bind(handle);
+    let full = true;
+    handle.writev = (...a: unknown[]) => (full ? Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })) : writev(...a));
+    wal.append(u8(2, 2));
+    // A background frame: nobody waits on it, so nobody would hear that its records were dropped.
+    await expect(wal.sync()).rejects.toThrow(StorageError);
+    wal.append(u8(3, 3, 3));
+    // Still full: the retry fails too, instead of resolving over record 2.
+    await expect(wal.sync()).rejects.toMatchObject({ code: 'IO' });
+    expect(wal.pendingBytes).toBe(4 + 2 + 4 + 3);
+    full = false;
+    wal.append(u8(4));
+    await wal.sync();
+    expect(wal.pendingBytes).toBe(0);
+    await wal.close();
+    const { wal: again, records, corrupt } = await Wal.open({ dir });
+    expect(corrupt).toEqual([]);
+    expect(payloads(records)).toEqual([[1], [2, 2], [3, 3, 3], [4]]);
+    await again.close();
+  });
 });

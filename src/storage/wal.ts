@@ -407,6 +407,13 @@ export class Wal {
     } catch (err) {
       const error = ioError('write WAL', file, err);
       await this.recoverFromFailedWrite(error);
+      // The records go back in front of whatever was appended meanwhile: the next sync() writes
+      // them again. Dropping them would let a later sync() — which promises that every record
+      // appended before it is durable — resolve over records that never reached the disk (a
+      // background frame has no waiter to tell). They also stay in pendingBytes, so backpressure
+      // engages while the disk stays full. Waiters of this frame are told it failed: their records
+      // may still become durable (an IO error means "possibly stored").
+      this.requeue(chunks, lastFill, payloadBytes, crc);
       this.inflight = null;
       this.inflightBytes = 0;
       waiters.reject(error);
@@ -434,6 +441,28 @@ export class Wal {
     this.inflightBytes = 0;
     waiters.resolve();
     if (this.position >= this.maxFileBytes) await this.switchFile();
+  }
+
+  /** Makes a failed frame's records (chunks[0] begins with header space) the start of the buffer again, followed by what was appended since. */
+  private requeue(chunks: Uint8Array[], lastFill: number, payloadBytes: number, crc: number): void {
+    const later = this.chunks;
+    const laterFill = this.fill;
+    const laterBytes = this.buffered;
+    this.chunks = chunks;
+    this.fill = lastFill;
+    this.buffered = payloadBytes;
+    this.crc = crc;
+    for (let i = 0; i < later.length; i++) {
+      const piece = later[i].subarray(i === 0 ? WAL_FRAME_HEADER_BYTES : 0, i === later.length - 1 ? laterFill : later[i].length);
+      if (piece.length > 0) {
+        this.copyIn(piece);
+        // crc32c(b, crc32c(a)) = crc32c(a ++ b): the frame's crc continues over the moved bytes.
+        this.crc = crc32c(piece, this.crc);
+      }
+      if (later[i].length === WAL_CHUNK_BYTES) this.spare.push(later[i]);
+      else if (this.spareFirst.length < 2) this.spareFirst.push(later[i]);
+    }
+    this.buffered += laterBytes;
   }
 
   /** A half-written frame would hide every later frame at replay: cut it off, or stop the WAL. */

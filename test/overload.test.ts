@@ -1,0 +1,380 @@
+// Overload: ingest offered at 3× the measured capacity, through the library (every engine) and over
+// HTTP (a server child, so the load generator does not share its thread). Backpressure must engage
+// (BACKPRESSURE / 429 refusals, flush() promises that wait for sealing), resident memory must stay
+// within the bound the pending-bytes limits give (below), and every acknowledged item must be there.
+//
+// The store has no memory-limit option: what bounds its memory under load is each engine's
+// maxPendingBytes (hot data + unsynced WAL). So "the configured limit" here is
+//   RSS measured at the end of a warm-up at full capacity (V8 heap, pool worker, SQLite caches and
+//   in-flight batches at their working size) + the sum of the engines' maxPendingBytes,
+// and the assertion is that the peak RSS of the overload phase stays under 1.2 × that. Without the
+// bounds, 3× the capacity for a few seconds piles up hundreds of MB of unsealed data.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Timeless } from '../src/store.js';
+import { tempDir } from './metrics-helpers.js';
+import { readRssBytes } from '../bench/lib/http-child.js';
+
+const T0_MS = Date.UTC(2024, 0, 1);
+const T0_NS = BigInt(T0_MS) * 1_000_000n;
+/** The engines' maxPendingBytes in the library cases. */
+const PENDING_BYTES = 1024 * 1024;
+/** The server's: 8 concurrent batches (32 KB of points each) reach it. */
+const HTTP_PENDING_BYTES = 256 * 1024;
+const WARMUP_MS = 400;
+const OVERLOAD_MS = 800;
+const LOAD_FACTOR = 3;
+const IN_FLIGHT = 32;
+const HTTP_CLIENTS = 64;
+/** Longer than the library's: a fresh server child's heap and JIT grow in its first second. */
+const HTTP_WARMUP_MS = 1200;
+/** More than any engine holds for one batch of BATCH items (metrics 16 B, logs/spans a few hundred B each). */
+const MAX_BATCH_BYTES = 2 * 1024 * 1024;
+
+type Outcome = 'acked' | 'refused';
+
+interface DriveResult {
+  sent: number;
+  acked: number[];
+  refused: number;
+  peakRssBytes: number;
+  elapsedMs: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Sends batch first, first + 1, ...: closed loop (maxInFlight at a time, each sent as soon as one is
+ * answered) without a rate, or open loop at `batchesPerSec` (each sent when due; when maxInFlight
+ * are unanswered, due batches wait, as a fixed fleet of clients would). Samples RSS.
+ */
+async function drive(send: (k: number) => Promise<Outcome>, first: number, durationMs: number, maxInFlight: number, rss: () => number, batchesPerSec?: number, onTick?: () => void): Promise<DriveResult> {
+  const r: DriveResult = { sent: 0, acked: [], refused: 0, peakRssBytes: rss(), elapsedMs: 0 };
+  let inFlight = 0;
+  let failure: unknown;
+  const start = performance.now();
+  const fire = (k: number) => {
+    inFlight++;
+    r.sent++;
+    send(k).then(
+      (o) => {
+        inFlight--;
+        if (o === 'acked') r.acked.push(k);
+        else r.refused++;
+      },
+      (err) => {
+        inFlight--;
+        failure ??= err;
+      },
+    );
+  };
+  let next = first;
+  for (;;) {
+    const elapsed = performance.now() - start;
+    if (elapsed >= durationMs || failure) break;
+    const due = batchesPerSec === undefined ? Infinity : Math.floor((elapsed / 1000) * batchesPerSec);
+    while (next - first < due && inFlight < maxInFlight) fire(next++);
+    r.peakRssBytes = Math.max(r.peakRssBytes, rss());
+    onTick?.();
+    await sleep(2);
+  }
+  r.elapsedMs = performance.now() - start;
+  const deadline = Date.now() + 30_000;
+  while (inFlight > 0 && Date.now() < deadline) {
+    r.peakRssBytes = Math.max(r.peakRssBytes, rss());
+    await sleep(5);
+  }
+  if (failure) throw failure;
+  expect(inFlight, 'requests still unanswered 30 s after the load stopped').toBe(0);
+  return r;
+}
+
+function isBackpressure(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === 'BACKPRESSURE';
+}
+
+// ---------------------------------------------------------------- library
+
+const BATCH = 2000;
+
+/** One engine's batch writer and the check that reads every acknowledged batch back. */
+interface LibraryTarget {
+  write(k: number): void;
+  flush(): Promise<void>;
+  pendingBytes(): Promise<number>;
+  /** Batches (of `acked`) whose items are not all there, exactly. */
+  missing(acked: number[]): Promise<number[]>;
+}
+
+function metricsTarget(tl: Timeless): LibraryTarget {
+  // Reused objects: writeBatch copies what it keeps before it returns.
+  const labels = Array.from({ length: 16 }, (_, w) => ({ w: String(w) }));
+  const points = Array.from({ length: BATCH }, () => ({ name: 'ov', labels: labels[0], value: 0, tsMs: 0 }));
+  return {
+    write(k) {
+      const l = labels[k % 16];
+      for (let i = 0; i < BATCH; i++) {
+        const p = points[i];
+        p.labels = l;
+        p.tsMs = T0_MS + k * BATCH + i;
+        p.value = k * BATCH + i;
+      }
+      tl.metrics.writeBatch(points);
+    },
+    flush: () => tl.metrics.flush(),
+    pendingBytes: async () => (await tl.metrics.stats()).pendingBytes,
+    async missing(acked) {
+      // Per series (w = k % 16): the stored points whose value matches their time, sorted by time.
+      const stored = new Map<string, Float64Array>();
+      for (const s of await tl.metrics.query({ name: 'ov', fromMs: T0_MS, toMs: T0_MS + 1e12 })) {
+        const ok = Array.from(s.tsMs).filter((t, i) => t - T0_MS === s.values[i]);
+        stored.set(s.labels.w, Float64Array.from(ok).sort());
+      }
+      const countIn = (a: Float64Array, from: number, to: number) => lowerBound(a, to) - lowerBound(a, from);
+      return acked.filter((k) => countIn(stored.get(String(k % 16)) ?? new Float64Array(), T0_MS + k * BATCH, T0_MS + (k + 1) * BATCH) !== BATCH);
+    },
+  };
+}
+
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function logsTarget(tl: Timeless): LibraryTarget {
+  return {
+    write(k) {
+      tl.logs.writeBatch(Array.from({ length: BATCH }, (_, i) => ({ tsMs: T0_MS + k * BATCH + i, message: `overload entry ${k} ${i}`, attributes: { k, i } })));
+    },
+    flush: () => tl.logs.flush(),
+    pendingBytes: async () => (await tl.logs.stats()).pendingBytes,
+    async missing(acked) {
+      const seen = new Set<number>();
+      for await (const page of tl.logs.stream({ fromMs: T0_MS, toMs: T0_MS + 1e12, limit: 10_000 })) {
+        for (const e of page.entries) {
+          const n = Number(e.tsNs / 1_000_000n) - T0_MS;
+          const { k, i } = e.attributes as { k: number; i: number };
+          if (e.message === `overload entry ${k} ${i}` && k * BATCH + i === n) seen.add(n);
+        }
+      }
+      return acked.filter((k) => {
+        for (let i = 0; i < BATCH; i++) if (!seen.has(k * BATCH + i)) return true;
+        return false;
+      });
+    },
+  };
+}
+
+function tracesTarget(tl: Timeless): LibraryTarget {
+  return {
+    write(k) {
+      tl.traces.write(
+        Array.from({ length: BATCH }, (_, i) => {
+          const n = k * BATCH + i;
+          const startNs = T0_NS + BigInt(n) * 1_000_000n;
+          return { traceId: (n + 1).toString(16).padStart(32, '0'), spanId: (n + 1).toString(16).padStart(16, '0'), name: 'overload', startNs, endNs: startNs + 500n, attributes: { n } };
+        }),
+      );
+    },
+    flush: () => tl.traces.flush(),
+    pendingBytes: async () => (await tl.traces.stats()).pendingBytes,
+    async missing(acked) {
+      const out: number[] = [];
+      for (const k of acked) {
+        const fromMs = T0_MS + k * BATCH;
+        const r = await tl.traces.query({ fromMs, toMs: fromMs + BATCH, limit: BATCH + 1 });
+        const seen = new Set<number>();
+        for (const s of r.spans) {
+          const n = Number((s.startNs - T0_NS) / 1_000_000n);
+          if (s.attributes.n === n && s.spanId === (n + 1).toString(16).padStart(16, '0') && s.endNs - s.startNs === 500n) seen.add(n);
+        }
+        if (r.spans.length !== BATCH || seen.size !== BATCH) out.push(k);
+      }
+      return out;
+    },
+  };
+}
+
+describe('overload through the library', () => {
+  let tmp: { dir: string; remove: () => void };
+  beforeEach(() => {
+    tmp = tempDir('overload');
+  });
+  afterEach(() => tmp.remove());
+
+  const cases: Array<[string, (tl: Timeless) => LibraryTarget]> = [
+    ['metrics', metricsTarget],
+    ['logs', logsTarget],
+    ['traces', tracesTarget],
+  ];
+  it.each(cases)('%s: 3× capacity: BACKPRESSURE refusals and waiting flush() promises, pending bytes within maxPendingBytes, every acknowledged batch stored', async (engine, make) => {
+    const opts = { maxPendingBytes: PENDING_BYTES, log: () => undefined };
+    let tl = await Timeless.open({ dataDir: tmp.dir, runtimeMetrics: false, pool: { threads: 1 }, metrics: opts, logs: opts, traces: opts });
+    let target = make(tl);
+    const rss = () => process.memoryUsage().rss;
+    let waited = 0;
+    const send = async (k: number): Promise<Outcome> => {
+      try {
+        target.write(k);
+      } catch (err) {
+        if (!isBackpressure(err)) throw err;
+        // The library's answer to BACKPRESSURE: await flush() (it waits until sealing catches up).
+        waited++;
+        await target.flush();
+        return 'refused';
+      }
+      await target.flush();
+      return 'acked';
+    };
+    // The store's own account of what it holds unsealed/unsynced, sampled (one stats() at a time).
+    let peakPending = 0;
+    let sampling = false;
+    const samplePending = () => {
+      if (sampling) return;
+      sampling = true;
+      void target.pendingBytes().then(
+        (b) => {
+          peakPending = Math.max(peakPending, b);
+          sampling = false;
+        },
+        () => (sampling = false),
+      );
+    };
+    const warm = await drive(send, 0, WARMUP_MS, IN_FLIGHT, rss);
+    const capacityPerSec = (warm.acked.length / warm.elapsedMs) * 1000;
+    const warmRss = rss();
+    const over = await drive(send, warm.sent, OVERLOAD_MS, IN_FLIGHT * 4, rss, LOAD_FACTOR * capacityPerSec, samplePending);
+    console.log(
+      `overload ${engine}: capacity ${Math.round(capacityPerSec * BATCH)} items/s; offered ${Math.round((over.sent / over.elapsedMs) * 1000 * BATCH)}/s, ` +
+        `acked ${over.acked.length}/${over.sent} batches, refused ${over.refused} (warm-up: ${warm.refused} of ${warm.sent}; flush waits ${waited}); peak pendingBytes ${peakPending}; ` +
+        `RSS after warm-up ${(warmRss / 2 ** 20).toFixed(0)} MiB, peak ${(over.peakRssBytes / 2 ** 20).toFixed(0)} MiB (not asserted in-process, see the report)`,
+    );
+    expect(warm.refused + over.refused).toBeGreaterThan(0);
+    expect(peakPending).toBeGreaterThan(0);
+    // A batch is checked against the bound before it is added: one batch past it at most.
+    expect(peakPending).toBeLessThanOrEqual(PENDING_BYTES + MAX_BATCH_BYTES);
+
+    const acked = [...warm.acked, ...over.acked];
+    await tl.close();
+    tl = await Timeless.open({ dataDir: tmp.dir, runtimeMetrics: false, pool: { threads: 1 } });
+    target = make(tl);
+    try {
+      expect(await target.missing(acked)).toEqual([]);
+    } finally {
+      await tl.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- HTTP
+
+/** The server child: the built store behind tl.routes() with small pending bounds; SIGTERM closes it. */
+const SERVER_CHILD = `
+import { serve } from '@hono/node-server';
+import { Timeless } from ${JSON.stringify(path.resolve('dist/src/index.js'))};
+const [dataDir, pending] = process.argv.slice(1);
+const opts = { maxPendingBytes: Number(pending), log: () => undefined };
+const tl = await Timeless.open({ dataDir, runtimeMetrics: false, pool: { threads: 1 }, metrics: opts, logs: opts, traces: opts });
+const app = tl.routes();
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => console.log(JSON.stringify({ port: info.port })));
+process.on('SIGTERM', () => {
+  server.closeAllConnections?.();
+  server.close(() => tl.close().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); }));
+});
+`;
+
+async function startChild(dataDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', SERVER_CHILD, dataDir, String(HTTP_PENDING_BYTES)], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\{"port":(\d+)\}/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    void exited.then((code) => reject(new Error(`server child exited ${code} before listening: ${err}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`server child exited ${code}: ${err}`);
+    },
+  };
+}
+
+/** Batch k in the native JSON format, the same items metricsTarget writes. */
+function metricsBody(k: number): string {
+  const parts: string[] = new Array(BATCH);
+  const w = k % 16;
+  for (let i = 0; i < BATCH; i++) {
+    const n = k * BATCH + i;
+    parts[i] = `{"name":"ov","labels":{"w":"${w}"},"value":${n},"tsMs":${T0_MS + n}}`;
+  }
+  return `[${parts.join(',')}]`;
+}
+
+describe('overload over HTTP (server child)', () => {
+  let tmp: { dir: string; remove: () => void };
+  beforeEach(() => {
+    tmp = tempDir('overload-http');
+  });
+  afterEach(() => tmp.remove());
+
+  it('3× capacity on /api/v1/metrics/write: 429 + Retry-After, bounded server memory, every 200 stored', async () => {
+    const server = await startChild(tmp.dir);
+    let stopped = false;
+    try {
+      let retryAfter: string | null = null;
+      const send = async (k: number): Promise<Outcome> => {
+        const res = await fetch(`${server.url}/api/v1/metrics/write`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: metricsBody(k) });
+        const body = (await res.json()) as { accepted?: number; error?: { code: string } };
+        if (res.status === 429 && body.error?.code === 'BACKPRESSURE') {
+          retryAfter = res.headers.get('retry-after');
+          return 'refused';
+        }
+        if (res.status !== 200 || body.accepted !== BATCH) throw new Error(`batch ${k}: ${res.status} ${JSON.stringify(body)}`);
+        return 'acked';
+      };
+      const rss = () => readRssBytes(server.pid);
+      // The same fleet of HTTP_CLIENTS connections in both phases: the warm-up's RSS includes the
+      // request bodies they keep in flight (the server reads and parses a body before the store can
+      // refuse it), so what the overload may add on top is the store's pending bytes.
+      const warm = await drive(send, 0, HTTP_WARMUP_MS, HTTP_CLIENTS, rss);
+      const capacityPerSec = (warm.acked.length / warm.elapsedMs) * 1000;
+      const limitBytes = warm.peakRssBytes + 3 * HTTP_PENDING_BYTES;
+      const over = await drive(send, warm.sent, OVERLOAD_MS, HTTP_CLIENTS, rss, LOAD_FACTOR * capacityPerSec);
+      console.log(
+        `overload http: capacity ${Math.round(capacityPerSec * BATCH)} points/s; offered ${Math.round((over.sent / over.elapsedMs) * 1000 * BATCH)}/s, ` +
+          `acked ${over.acked.length}/${over.sent} batches, 429s ${over.refused} (warm-up: ${warm.refused} of ${warm.sent}); ` +
+          `peak server RSS ${(over.peakRssBytes / 2 ** 20).toFixed(0)} MiB vs limit ${(limitBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
+      expect(warm.refused + over.refused).toBeGreaterThan(0);
+      expect(retryAfter).toBe('1');
+      expect(over.peakRssBytes).toBeLessThan(limitBytes * 1.2);
+      stopped = true;
+      await server.stop();
+
+      const tl = await Timeless.open({ dataDir: tmp.dir, runtimeMetrics: false, pool: { threads: 1 } });
+      try {
+        expect(await metricsTarget(tl).missing([...warm.acked, ...over.acked])).toEqual([]);
+      } finally {
+        await tl.close();
+      }
+    } finally {
+      if (!stopped) await server.stop().catch(() => undefined);
+    }
+  });
+});
