@@ -7,7 +7,8 @@ import { ingestSuite } from './ingest.js';
 import { logsSuite } from './logs.js';
 import { metricsSuite } from './metrics.js';
 import { overheadSuite } from './overhead.js';
+import { fuzzSuite } from './parser-fuzz.js';
 import { querySuite } from './query.js';
 import { tracesSuite } from './traces.js';
 
-export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite, tracesSuite, httpSuite, dashboardSuite, overheadSuite];
+export const SUITES: readonly Suite[] = [codecSuite, metricsSuite, ingestSuite, querySuite, logsSuite, tracesSuite, httpSuite, dashboardSuite, overheadSuite, fuzzSuite];

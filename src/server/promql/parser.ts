@@ -81,9 +81,19 @@ export function parseNumberLiteral(text: string): number {
   return v;
 }
 
+/**
+ * Limits that keep every recursion over the AST (this parser, typeOf, the evaluator) far from the
+ * stack's end: nesting (parentheses, unary signs, ^, calls) and binary operators per query (a long
+ * left-associative chain is as deep a tree as nesting). Real queries stay far below both.
+ */
+const MAX_NESTING = 256;
+const MAX_BINARY_OPS = 1000;
+
 class Parser {
   private readonly toks: Token[];
   private i = 0;
+  private nesting = 0;
+  private binaryOps = 0;
   /** Selectors whose offset / @ was written explicitly (a second one is an error). */
   private readonly offsetSet = new WeakSet<VectorSelector>();
 
@@ -151,11 +161,20 @@ class Parser {
   }
 
   private parseExpr(minPrec: number): Expr {
+    if (this.nesting >= MAX_NESTING) throw this.err(`expression nested more than ${MAX_NESTING} levels deep`, this.peek().pos);
+    this.nesting++;
+    const e = this.parseBinary(minPrec);
+    this.nesting--;
+    return e;
+  }
+
+  private parseBinary(minPrec: number): Expr {
     let lhs = this.parseUnary();
     for (;;) {
       const t = this.peek();
       const info = this.binaryOp(t);
       if (info === undefined || info.prec < minPrec) break;
+      if (++this.binaryOps > MAX_BINARY_OPS) throw this.err(`more than ${MAX_BINARY_OPS} binary operators in one query`, t.pos);
       this.next();
       const opPos: PosRange = { start: t.pos, end: t.end };
       let returnBool = false;

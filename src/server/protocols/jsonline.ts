@@ -232,6 +232,30 @@ export interface JsonlineResult {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * VictoriaLogs refuses JSON nested deeper than this (its parser's limit). Checked on the text before
+ * parsing: flattening, and the stores after it, recurse once per level and would overflow the stack.
+ */
+const MAX_JSON_DEPTH = 300;
+
+/** Deepest {/[ nesting of a JSON text (brackets inside strings skipped), without recursion. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
 /** One line's object -> LogInput, or an error text. */
 function entryOf(line: string, obj: Record<string, unknown>, o: JsonlineOptions): LogInput | string {
   const fields = new Map<string, AttrValue>();
@@ -347,6 +371,10 @@ export function parseJsonlines(body: Uint8Array, o: JsonlineOptions): JsonlineRe
       continue;
     }
     if (line.trim() === '') continue; // VictoriaLogs skips empty lines
+    if (jsonDepth(line) > MAX_JSON_DEPTH) {
+      reject(lineNo, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);

@@ -38,6 +38,11 @@ function specialValue(v: unknown): number | undefined {
   }
 }
 
+/** A value for an error message: objects and arrays by kind only (a deep one would overflow JSON.stringify). */
+function shown(v: unknown): string {
+  return v !== null && typeof v === 'object' ? (Array.isArray(v) ? 'an array' : 'an object') : JSON.stringify(v);
+}
+
 /** Unambiguous key of a metric object as it arrived (length-prefixed pairs, in arrival order). */
 function metricKey(metric: Record<string, unknown>): string {
   let key = '';
@@ -79,7 +84,7 @@ export function parseVmImport(text: string, cache: SeriesCache = new SeriesCache
       const labels: Labels = {};
       let name = '';
       for (const [k, v] of Object.entries(metric as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`label ${JSON.stringify(k)} must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') fail(`label ${JSON.stringify(k)} must be a string, got ${shown(v)}`);
         // A plain-object key that would set the prototype instead of a label: refused, not dropped.
         if (k === '__proto__') fail('label name "__proto__" is not supported');
         if (k === '__name__') name = v as string;
@@ -99,10 +104,10 @@ export function parseVmImport(text: string, cache: SeriesCache = new SeriesCache
       let v = vs[i];
       if (typeof v !== 'number') {
         v = specialValue(v);
-        if (v === undefined) fail(`value ${i} is ${JSON.stringify(vs[i])}, not a number`);
+        if (v === undefined) fail(`value ${i} is ${shown(vs[i])}, not a number`);
       }
       const t = ts[i];
-      if (typeof t !== 'number' || !Number.isSafeInteger(t)) fail(`timestamp ${i} is ${JSON.stringify(t)}, not integer milliseconds`);
+      if (typeof t !== 'number' || !Number.isSafeInteger(t)) fail(`timestamp ${i} is ${shown(t)}, not integer milliseconds`);
       points.push({ name, labels, value: v as number, tsMs: t as number });
     }
   }
