@@ -6,6 +6,7 @@ import { createServerContext, type AppEnv, type ServerContext, type ServerOption
 import { errorJson, HttpError, toHttpError } from './errors.js';
 import { requestId } from './middleware/request-id.js';
 import { auth } from './middleware/auth.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { registerHealth } from './routes/health.js';
 import { registerAdmin } from './routes/admin.js';
 import { registerNativeMetrics } from './routes/native-metrics.js';
@@ -30,6 +31,7 @@ export interface TimelessApp extends Hono<AppEnv> {
 export function createApp(tl: Timeless, options: ServerOptions = {}): TimelessApp {
   const ctx = createServerContext(tl, options);
   const app = new Hono<AppEnv>();
+  app.use('*', securityHeaders());
   app.use('*', requestId());
   app.onError((err, c) => {
     const h = toHttpError(err);

@@ -54,7 +54,9 @@ export function registerDashboard(app: Hono<AppEnv>, ctx: ServerContext, webDir:
 export function dashboardMiddleware(dashboardPath: string, webDir: string): MiddlewareHandler<AppEnv> {
   const root = dashboardPath.slice(0, -1); // '' for '/', '/dashboard' for '/dashboard/'
   const assets = `${root}/assets/`;
-  const config = `<script>window.__TIMELESS__=${JSON.stringify({ apiBase: apiBaseOf(dashboardPath) }).replace(/</g, '\\u003c')}</script>`;
+  const configScript = `window.__TIMELESS__=${JSON.stringify({ apiBase: apiBaseOf(dashboardPath) }).replace(/</g, '\\u003c')}`;
+  const config = `<script>${configScript}</script>`;
+  const pageHeaders = { ...FRAME_HEADERS, 'Content-Security-Policy': contentSecurityPolicy(configScript) };
   const files = new Map<string, Cached>();
 
   // Re-read when the file changes on disk, so `npm run build:web` under a running server is picked up.
@@ -86,17 +88,40 @@ export function dashboardMiddleware(dashboardPath: string, webDir: string): Midd
     if (rel === `${root}/`) {
       const st = statOrNull(path.join(webDir, 'index.html'));
       if (!st) throw new HttpError(503, 'DASHBOARD_NOT_BUILT', 'run npm run build:web');
-      return send(c, load('index.html', st, (html) => html.replace(PLACEHOLDER, () => config)), 'text/html; charset=utf-8');
+      return send(c, load('index.html', st, (html) => html.replace(PLACEHOLDER, () => config)), 'text/html; charset=utf-8', pageHeaders);
     }
     if (rel.startsWith(assets)) {
       const name = rel.slice(assets.length);
       const type = TYPES[path.extname(name)];
       const st = ASSET_NAME.test(name) && type !== undefined ? statOrNull(path.join(webDir, name)) : null;
       if (!st || !st.isFile()) throw new HttpError(404, 'NOT_FOUND', `no dashboard asset ${JSON.stringify(name)}`);
-      return send(c, load(name, st), type);
+      return send(c, load(name, st), type, FRAME_HEADERS);
     }
     return next();
   };
+}
+
+/** The dashboard is never framed (clickjacking): the old header for old browsers, CSP's for the rest. */
+const FRAME_HEADERS: Readonly<Record<string, string>> = { 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' };
+
+/**
+ * Scripts only from the dashboard's own files plus the one inline config script, allowed by its hash
+ * (the script is fixed per mount path, so no per-request nonce is needed). Inline styles stay allowed:
+ * the trace waterfall positions its bars with style attributes, and CSS cannot run code.
+ */
+export function contentSecurityPolicy(inlineScript: string): string {
+  const hash = createHash('sha256').update(inlineScript, 'utf8').digest('base64');
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'sha256-${hash}'`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }
 
 function statOrNull(file: string): Stats | null {
@@ -108,11 +133,11 @@ function statOrNull(file: string): Stats | null {
 }
 
 /** no-cache: the names are not content-hashed, so browsers revalidate every time and get 304s. */
-function send(c: Context<AppEnv>, file: Cached, type: string): Response {
+function send(c: Context<AppEnv>, file: Cached, type: string, extra: Readonly<Record<string, string>>): Response {
   const gzip = file.gz !== undefined && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
   // Each encoding is its own representation, so it has its own strong ETag.
   const etag = gzip ? `${file.etag.slice(0, -1)}-gz"` : file.etag;
-  const headers: Record<string, string> = { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etag, 'X-Content-Type-Options': 'nosniff' };
+  const headers: Record<string, string> = { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: etag, 'X-Content-Type-Options': 'nosniff', ...extra };
   if (file.gz !== undefined) headers.Vary = 'Accept-Encoding';
   if (matches(c.req.header('if-none-match'), etag)) return new Response(null, { status: 304, headers });
   if (gzip) headers['Content-Encoding'] = 'gzip';
