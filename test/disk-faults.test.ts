@@ -77,6 +77,11 @@ describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', ()
       // A second attempt while still full fails the same way (the WAL cut its half-written frame).
       writeItems(tl, engine, 'refused2', N, 30_000);
       expectDiskFull(await rejection(tl[engine].flush()));
+      // stats() says so: how many writes failed, the last one with its errno.
+      const { writeErrors } = await tl[engine].stats();
+      expect(writeErrors.count).toBeGreaterThanOrEqual(2);
+      expect(writeErrors.last).toMatchObject({ what: 'WAL write', code: 'IO', errno: 'ENOSPC' });
+      expect(writeErrors.last!.message).toMatch(/disk full/);
       expect(await readItems(tl, engine, 'sealed')).toEqual(expectedItems(engine, 'sealed', N, 0));
       expect(await readItems(tl, engine, 'walonly')).toEqual(expectedItems(engine, 'walonly', N, 10_000));
 
@@ -118,6 +123,7 @@ describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', ()
       disk.fill();
       expectDiskFull(await rejection(sealNow(tl, engine)));
       expect(logged.join('\n')).toMatch(new RegExp(`timeless ${engine}: background sealing failed: IO: write segment failed .*ENOSPC`));
+      expect((await tl[engine].stats()).writeErrors.last).toMatchObject({ what: 'sealing', errno: 'ENOSPC' });
       expect(await readItems(tl, engine, 'held')).toEqual(expectedItems(engine, 'held', N, 0));
 
       disk.free();

@@ -27,6 +27,7 @@ import { runCompaction } from './compaction.js';
 import { runRetention } from './retention.js';
 import { runBackup } from './backup.js';
 import { computeStats } from './stats.js';
+import { WriteErrorLog } from '../storage/write-errors.js';
 
 const STAGING_POINTS = 16_384;
 const BACKGROUND_SYNC_BYTES = 8 * 1024 * 1024;
@@ -109,6 +110,8 @@ export class MetricsEngine {
   private closing: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private backgroundError: unknown;
+  /** Background failures (sealing, checkpoint, compaction ...) for stats(); the WAL keeps its own. */
+  readonly writeErrors = new WriteErrorLog();
 
   private constructor(
     root: string,
@@ -517,6 +520,8 @@ export class MetricsEngine {
   private reportBackground(what: string, err: unknown): void {
     if (this.closed && err instanceof Error && /closed/i.test(err.message)) return;
     this.backgroundError = err;
+    // A failed WAL frame is already in the WAL's own log (stats merge both).
+    if (!what.startsWith('WAL sync')) this.writeErrors.record(what, err);
     this.opts.log(`timeless metrics: background ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 

@@ -4,6 +4,7 @@ import { duBytes } from '../storage/disk-usage.js';
 import type { MetricsEngine } from './engine.js';
 import { TIER_RAW } from './schema.js';
 import type { MetricsStats } from './types.js';
+import { WriteErrorLog } from '../storage/write-errors.js';
 
 export async function computeStats(e: MetricsEngine): Promise<MetricsStats> {
   const totals = e.index.totals();
@@ -63,5 +64,6 @@ export async function computeStats(e: MetricsEngine): Promise<MetricsStats> {
     walBytes,
     pendingBytes: e.pendingBytes,
     corruptBlocks: e.corrupt.size,
+    writeErrors: WriteErrorLog.merge(e.wal.writeErrors, e.writeErrors),
   };
 }

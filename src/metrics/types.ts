@@ -1,5 +1,6 @@
 // Public shapes of the metrics API (DESIGN.md §6). The bench and the HTTP layer code against these
 // names; they may grow, never shrink.
+import type { WriteErrorStats } from '../storage/write-errors.js';
 
 export type Labels = Record<string, string>;
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'unknown';
@@ -122,6 +123,8 @@ export interface MetricsStats {
   walBytes: number;
   pendingBytes: number;
   corruptBlocks: number;
+  /** Failed disk writes (WAL frames, seals, checkpoints, compaction) since open, and the last one. */
+  writeErrors: WriteErrorStats;
 }
 
 export interface RetentionTierReport {

@@ -16,6 +16,7 @@ import { ReadGate } from './read-gate.js';
 import type { SegmentGcDeps } from './segment-gc.js';
 import { SegmentSet, trimSegmentSet } from './segment-set.js';
 import { Wal } from './wal.js';
+import { WriteErrorLog } from './write-errors.js';
 
 /** index.db-wal is cut back to this after a complete checkpoint. */
 const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
@@ -117,6 +118,8 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
   private readonly corruptSeen = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private backgroundError: unknown;
+  /** Background failures (sealing, compaction ...) for stats(); the WAL keeps its own. */
+  readonly writeErrors = new WriteErrorLog();
   private compactTimer: NodeJS.Timeout | undefined;
   private compacting = false;
   private compactAgain = false;
@@ -351,6 +354,8 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
   protected reportBackground(what: string, err: unknown): void {
     if (this.closed && err instanceof Error && /closed/i.test(err.message)) return;
     this.backgroundError = err;
+    // A failed WAL frame is already in the WAL's own log (stats merge both).
+    if (!what.startsWith('WAL sync')) this.writeErrors.record(what, err);
     this.settings.log(`timeless ${this.settings.signal}: background ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 

@@ -5,6 +5,7 @@ import { duBytes } from './disk-usage.js';
 import type { EventBlockIndex } from './event-index.js';
 import type { HotChunkBase, HotChunkList, HotRecordWriter } from './hot-chunks.js';
 import type { Wal } from './wal.js';
+import { WriteErrorLog, type WriteErrorStats } from './write-errors.js';
 
 export interface EventStats {
   events: number;
@@ -22,6 +23,8 @@ export interface EventStats {
   walBytes: number;
   pendingBytes: number;
   corruptBlocks: number;
+  /** Failed disk writes (WAL frames, seals, compaction) since open, and the last one. */
+  writeErrors: WriteErrorStats;
 }
 
 export interface EventStatsHost {
@@ -30,6 +33,7 @@ export interface EventStatsHost {
   readonly hot: HotChunkList<HotChunkBase<HotRecordWriter>>;
   readonly wal: Wal;
   readonly pendingBytes: number;
+  readonly writeErrors: WriteErrorLog;
 }
 
 export async function computeEventStats(e: EventStatsHost): Promise<EventStats> {
@@ -58,6 +62,7 @@ export async function computeEventStats(e: EventStatsHost): Promise<EventStats> 
     walBytes,
     pendingBytes: e.pendingBytes,
     corruptBlocks: e.index.corruptFound(),
+    writeErrors: WriteErrorLog.merge(e.wal.writeErrors, e.writeErrors),
   };
   if (oldestNs !== undefined) stats.oldestNs = oldestNs;
   if (newestNs !== undefined) stats.newestNs = newestNs;

@@ -18,6 +18,7 @@
 // corruption: reported through onCorrupt, the rest of that file skipped, later files still replayed.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { WriteErrorLog } from './write-errors.js';
 import { crc32c } from '../codec/crc32c.js';
 import { ioError, StorageError } from './errors.js';
 import { fsyncDir, readdirOrEmpty } from './fsutil.js';
@@ -145,6 +146,8 @@ export class Wal {
   private closing: Promise<void> | null = null;
   private failed: StorageError | null = null;
   private readonly counters: WalStats = { frames: 0, fdatasyncs: 0, bytesWritten: 0, chunksAllocated: 0 };
+  /** Frames whose write or fdatasync failed (their records were kept and retried). */
+  readonly writeErrors = new WriteErrorLog();
 
   private constructor(dir: string, maxFileBytes: number, seq: number, handle: fsp.FileHandle, position: number) {
     this.dir = dir;
@@ -406,6 +409,7 @@ export class Wal {
       this.counters.fdatasyncs++;
     } catch (err) {
       const error = ioError('write WAL', file, err);
+      this.writeErrors.record('WAL write', error);
       await this.recoverFromFailedWrite(error);
       // The records go back in front of whatever was appended meanwhile: the next sync() writes
       // them again. Dropping them would let a later sync() — which promises that every record
