@@ -161,7 +161,7 @@ describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', ()
     expect(tl.metrics.metricMeta('refused_total')).toBeUndefined();
   });
 
-  it('HTTP ingest: 500 JSON with code IO naming the full disk, nothing acknowledged is lost, 200 again once space returns', async () => {
+  it('HTTP ingest: 507 JSON with code IO naming the full disk, nothing acknowledged is lost, 200 again once space returns', async () => {
     const s = await startServer({ dir: path.join(disk.dir, 'data'), store: quietEngines(log) });
     try {
       const points = (tag: string, base: number) => Array.from({ length: N }, (_, i) => ({ name: `m_${tag}`, labels: { i: String(i % 50) }, value: base + i, tsMs: Date.UTC(2024, 0, 1) + base + i }));
@@ -172,7 +172,7 @@ describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', ()
       disk.fill();
       for (const [route, body] of [['metrics', points('refused', 10_000)], ['logs', entries('refused', 10_000)]] as const) {
         const r = await postJson(`${s.url}/api/v1/${route}/write`, body);
-        expect(r.status, route).toBe(500);
+        expect(r.status, route).toBe(507);
         expect(r.body.error.code, route).toBe('IO');
         expect(r.body.error.message, route).toMatch(/ENOSPC.*disk full: free space, then retry/);
       }

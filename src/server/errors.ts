@@ -51,10 +51,13 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof MetricsError || err instanceof LogsError || err instanceof TracesError || err instanceof StorageError) {
     const code = err.code;
-    const status = statusOfCode(code);
+    // A full disk is 507 Insufficient Storage (RFC 4918): still a 5xx that clients retry, but it
+    // says what an operator has to do. The body keeps the code (IO) and the message.
+    const full = err instanceof StorageError && err.details.errno === 'ENOSPC';
+    const status = full ? 507 : statusOfCode(code);
     const prefix = `${code}: `;
     const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-    if (status === 500) return new HttpError(500, code, message);
+    if (status >= 500) return new HttpError(status, code, message);
     return new HttpError(status, code, message, status === 429 ? { 'Retry-After': String(RETRY_AFTER_SEC) } : {});
   }
   return new HttpError(500, 'INTERNAL', 'internal error; the server log has the details');
