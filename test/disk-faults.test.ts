@@ -152,6 +152,12 @@ describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', ()
     disk.fill();
     expect(() => tl!.metrics.defineMetric('refused_total', { type: 'counter', help: 'h'.repeat(8192) })).toThrow(/disk is full/);
     expect(tl.metrics.metricMeta('refused_total')).toBeUndefined();
+    // Over HTTP the same failure is the full-disk answer, not an anonymous INTERNAL.
+    const app = tl.routes();
+    const res = await app.request('/api/v1/metrics/meta/refused_total', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'counter', help: 'h'.repeat(8192) }) });
+    expect(res.status).toBe(507);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'IO', message: expect.stringMatching(/disk full/) });
+    expect(tl.metrics.metricMeta('refused_total')).toBeUndefined();
     disk.free();
     tl.metrics.defineMetric('after_total', { type: 'gauge', unit: 'bytes' });
     await tl.close();

@@ -60,6 +60,11 @@ export function toHttpError(err: unknown): HttpError {
     if (status >= 500) return new HttpError(status, code, message);
     return new HttpError(status, code, message, status === 429 ? { 'Retry-After': String(RETRY_AFTER_SEC) } : {});
   }
+  // SQLite could not grow an index file (better-sqlite3's SqliteError, code SQLITE_FULL): the same
+  // full disk as a segment or WAL write, so the same answer, not an anonymous INTERNAL.
+  if ((err as { code?: unknown } | null)?.code === 'SQLITE_FULL') {
+    return new HttpError(507, 'IO', 'an index database could not be written: disk full (free space, then retry)');
+  }
   return new HttpError(500, 'INTERNAL', 'internal error; the server log has the details');
 }
 
