@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectStderr, lastLines, whenListening } from './child-listening.js';
 
 export interface ServerChild {
   /** http://127.0.0.1:<port> */
@@ -27,36 +28,19 @@ export function startServerChild(dataDir: string, mode: 'backup' | 'ingest'): Pr
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-server-child.js');
   // An IPC channel only so the child notices when the bench dies ('disconnect') and exits.
   const child: ChildProcess = spawn(process.execPath, [script, dataDir, mode], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    if (err.length > 20_000) err = err.slice(-10_000);
-  });
+  const stderr = collectStderr(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      const { port, pid } = JSON.parse(out.slice(0, nl)) as { port: number; pid: number };
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        pid,
-        rssBytes: () => readRssBytes(pid),
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-          const code = await exited;
-          child.disconnect?.();
-          if (code !== 0 && code !== null) throw new Error(`the server child exited with ${code}: ${err.trim().split('\n').slice(-6).join(' | ')}`);
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    child.on('error', reject);
-    exited.then((code) => reject(new Error(`the server child exited with ${code} before listening: ${err.trim().split('\n').slice(-6).join(' | ')}`)));
-  });
+  return whenListening(child, exited, (code) => new Error(`the server child exited with ${code} before listening: ${lastLines(stderr())}`)).then(({ port, pid }) => ({
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    rssBytes: () => readRssBytes(pid),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      child.disconnect?.();
+      if (code !== 0 && code !== null) throw new Error(`the server child exited with ${code}: ${lastLines(stderr())}`);
+    },
+  }));
 }
 
 /** Samples a process's RSS every `everyMs` until stopped: the baseline and the peak. */

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerVariant } from './overhead-app.js';
 import type { LoadChildOptions, LoadChildResult } from './overhead-load-child.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
+import { collectStderr, lastLines, whenListening } from './child-listening.js';
 
 export interface OverheadRun extends LoadChildResult {
   variant: ServerVariant;
@@ -55,19 +56,6 @@ function cpuSeconds(pid: number): { main: number; other: number } {
   return { main, other };
 }
 
-function tail(text: string): string {
-  return text.trim().split('\n').slice(-6).join(' | ');
-}
-
-function collectStderr(child: ChildProcess): () => string {
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    if (err.length > 20_000) err = err.slice(-10_000);
-  });
-  return () => err;
-}
-
 interface StartedServer {
   child: ChildProcess;
   port: number;
@@ -84,20 +72,7 @@ function startServer(variant: ServerVariant, dataDir: string | undefined): Promi
   });
   const stderr = collectStderr(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      const { port, pid } = JSON.parse(out.slice(0, nl)) as { port: number; pid: number };
-      resolve({ child, port, pid, stderr, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.on('error', reject);
-    exited.then((code) => reject(new Error(`the ${variant} server exited with ${code} before listening: ${tail(stderr())}`)));
-  });
+  return whenListening(child, exited, (code) => new Error(`the ${variant} server exited with ${code} before listening: ${lastLines(stderr())}`)).then(({ port, pid }) => ({ child, port, pid, stderr, exited }));
 }
 
 interface StoreCounts { spansStored: number; requestsCounted: number }
@@ -112,7 +87,7 @@ async function stopServer(s: StartedServer, variant: ServerVariant): Promise<Sto
   s.child.send('stop');
   const counts = await reply;
   const code = await s.exited;
-  if (code !== 0) throw new Error(`the ${variant} server exited with ${code}: ${tail(s.stderr())}`);
+  if (code !== 0) throw new Error(`the ${variant} server exited with ${code}: ${lastLines(s.stderr())}`);
   return counts;
 }
 
@@ -130,7 +105,7 @@ function runLoad(o: LoadChildOptions, serverPid: number): Promise<{ result: Load
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0 || result === undefined) reject(new Error(`the load client exited with ${code}: ${tail(stderr())}`));
+      if (code !== 0 || result === undefined) reject(new Error(`the load client exited with ${code}: ${lastLines(stderr())}`));
       else resolve({ result, cpu: { main: cpuAtEnd.main - cpuAtWindow.main, other: cpuAtEnd.other - cpuAtWindow.other } });
     });
   });

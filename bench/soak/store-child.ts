@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lastLines } from '../lib/child-listening.js';
 import { readRssBytes } from '../lib/http-child.js';
 
 export interface EventLoopLine {
@@ -94,8 +95,4 @@ export class StoreChild {
   get stderr(): string {
     return this.stderrTail;
   }
-}
-
-function lastLines(s: string): string {
-  return s.trim().split('\n').slice(-6).join(' | ');
 }
