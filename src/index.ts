@@ -1,6 +1,7 @@
 // Public API of timeless-node (DESIGN.md §6).
 export { Timeless } from './store.js';
 export type { TimelessOptions, TimelessMetrics, TimelessLogs, TimelessRetention, TimelessStats, StoreRetentionOptions, RetentionSettings } from './store.js';
+export type { MemoryStats } from './storage/memory-guard.js';
 export type { RuntimeMetricsOptions } from './integrations/runtime.js';
 export { timelessHono } from './integrations/hono.js';
 export type { TimelessHonoMiddleware, TimelessHonoVariables } from './integrations/hono.js';

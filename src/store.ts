@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPool, type Pool, type PoolOptions } from './pool/pool.js';
 import { acquireDirLock, type DirLock } from './storage/lock.js';
+import { MemoryGuard, MIN_MEMORY_LIMIT_BYTES, type AdmissionCheck, type MemoryStats } from './storage/memory-guard.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { MetricsError } from './metrics/errors.js';
 import { DEFAULT_RETENTION } from './metrics/retention.js';
@@ -52,6 +53,15 @@ export interface TimelessOptions {
   pool?: PoolOptions | Pool;
   /** Runtime metrics of this process (event loop, memory, GC, CPU, handles) written into the store; default on, every 10 s. */
   runtimeMetrics?: RuntimeMetricsOptions;
+  /**
+   * Process memory limit (bytes, ≥ 32 MiB; default none). RSS is sampled every 100 ms; while it is
+   * above this, every write to an engine that holds unsealed data throws BACKPRESSURE (HTTP 429 +
+   * Retry-After) and that engine seals what it holds. RSS is the whole process: this bounds what
+   * the store accepts, not what the host app uses. See docs/production.md "Memory limit".
+   */
+  memoryLimitBytes?: number;
+  /** @internal Tests only: where the memory limit reads RSS (default process.memoryUsage.rss). */
+  memoryRssBytes?: () => number;
 }
 
 export interface TimelessMetrics {
@@ -140,6 +150,8 @@ export interface TimelessStats {
   metrics: MetricsStats;
   logs: LogsStats;
   traces: TracesStats;
+  /** The memory limit's state; only when memoryLimitBytes is set. */
+  memory?: MemoryStats;
 }
 
 /** The resource attributes each OTel exporter fills into the SDK's resources. */
@@ -178,6 +190,8 @@ export class Timeless {
   private runtime: RuntimeCollector | undefined;
   /** Receives the lines of pino transports (`timeless-node/pino`) pointed at this data directory. */
   private logChannel: LogChannelHandle | undefined;
+  /** The memory limit (memoryLimitBytes), when set. */
+  private memoryGuard: MemoryGuard | undefined;
 
   private constructor(
     identity: StoreIdentity,
@@ -301,6 +315,13 @@ export class Timeless {
     const logsRetention = resolveLogsRetention(retention);
     const tracesRetention = resolveTracesRetention(retention);
     const runtimeIntervalMs = resolveRuntimeInterval(options.runtimeMetrics);
+    const memoryLimitBytes = options.memoryLimitBytes;
+    if (memoryLimitBytes !== undefined && (typeof memoryLimitBytes !== 'number' || !Number.isSafeInteger(memoryLimitBytes) || memoryLimitBytes < MIN_MEMORY_LIMIT_BYTES)) {
+      throw new RangeError(`timeless: memoryLimitBytes must be an integer number of bytes ≥ ${MIN_MEMORY_LIMIT_BYTES} (32 MiB), got ${String(memoryLimitBytes)}`);
+    }
+    if (options.memoryRssBytes !== undefined && typeof options.memoryRssBytes !== 'function') {
+      throw new TypeError('timeless: memoryRssBytes must be a function returning bytes');
+    }
     // The engines' default resource (issue #8): what the environment and the app's package.json say,
     // under the caller's logs.resource / traces.resource (which win key by key).
     const resolved = resolveIdentity();
@@ -312,33 +333,49 @@ export class Timeless {
     const lock = acquireDirLock(dataDir);
     let pool: Pool | undefined;
     const ownsPool = !isPool(options.pool);
+    let guard: MemoryGuard | undefined;
     let tl: Timeless;
     try {
+      // Before the engines: their first write must find a sample of RSS.
+      if (memoryLimitBytes !== undefined) guard = new MemoryGuard({ limitBytes: memoryLimitBytes, rssBytes: options.memoryRssBytes });
+      const g = guard;
+      const admission: AdmissionCheck | undefined = g === undefined ? undefined : (pendingBytes) => g.refusal(pendingBytes);
       pool = isPool(options.pool) ? options.pool : createPool(options.pool ?? {});
-      const engine = await MetricsEngine.open({ root: path.join(dataDir, 'metrics'), pool, options: options.metrics });
+      const engine = await MetricsEngine.open({ root: path.join(dataDir, 'metrics'), pool, options: options.metrics, admission });
       let logsEngine: LogsEngine;
       try {
-        logsEngine = await LogsEngine.open({ root: path.join(dataDir, 'logs'), pool, options: logsOptions, retentionMaxBytes: logsRetention.maxBytes });
+        logsEngine = await LogsEngine.open({ root: path.join(dataDir, 'logs'), pool, options: logsOptions, retentionMaxBytes: logsRetention.maxBytes, admission });
       } catch (err) {
         await engine.close().catch(() => undefined);
         throw err;
       }
       let tracesEngine: TracesEngine;
       try {
-        tracesEngine = await TracesEngine.open({ root: path.join(dataDir, 'spans'), pool, options: tracesOptions, retentionMaxBytes: tracesRetention.maxBytes });
+        tracesEngine = await TracesEngine.open({ root: path.join(dataDir, 'spans'), pool, options: tracesOptions, retentionMaxBytes: tracesRetention.maxBytes, admission });
       } catch (err) {
         await Promise.allSettled([engine.close(), logsEngine.close()]);
         throw err;
       }
       tl = new Timeless(identity, dataDir, engine, logsEngine, tracesEngine, pool, ownsPool, lock, retention);
+      tl.memoryGuard = guard;
     } catch (err) {
+      guard?.stop();
       if (ownsPool) await pool?.close().catch(() => undefined);
       lock.release();
       throw err;
     }
     if (runtimeIntervalMs > 0) {
+      let refusedBefore = false;
       const runtime = new RuntimeCollector(tl.metrics, {
-        onError: (err) => console.warn(`timeless: runtime metrics failed: ${(err as Error)?.message ?? String(err)}`),
+        onError: (err) => {
+          // A store refusing writes (pending bound or memory limit) refuses a sample every interval
+          // for as long as it lasts: said once, not every 10 s; stats() counts the refusals.
+          if ((err as { code?: unknown } | undefined)?.code === 'BACKPRESSURE') {
+            if (refusedBefore) return;
+            refusedBefore = true;
+          }
+          console.warn(`timeless: runtime metrics failed: ${(err as Error)?.message ?? String(err)}`);
+        },
       });
       try {
         runtime.start(runtimeIntervalMs);
@@ -385,7 +422,11 @@ export class Timeless {
 
   async stats(): Promise<TimelessStats> {
     const [metrics, logs, traces] = await Promise.all([this.engine.stats(), this.logsEngine.stats(), this.tracesEngine.stats()]);
-    return { metrics, logs, traces };
+    const guard = this.memoryGuard;
+    if (guard === undefined) return { metrics, logs, traces };
+    // A fresh sample: stats report the RSS of now, not of up to checkIntervalMs ago.
+    guard.sample();
+    return { metrics, logs, traces, memory: guard.stats() };
   }
 
   /**
@@ -420,6 +461,7 @@ export class Timeless {
       // transport keeps what was not acknowledged and re-sends it to the next store on this dir).
       this.logChannel?.close();
       this.runtime?.stop();
+      this.memoryGuard?.stop();
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       await Promise.allSettled(this.appClosers.map((close) => close()));
       try {

@@ -46,6 +46,16 @@ describe('parseServeArgs', () => {
     })();
     expect(help?.help).toBe(true);
   });
+  it('reads --memory-limit-mb as the store\'s memoryLimitBytes: a whole number of MiB ≥ 32', () => {
+    expect(parseServeArgs(['serve', '--memory-limit-mb', '512'], {}).memoryLimitBytes).toBe(512 * 1024 * 1024);
+    expect(parseServeArgs(['--memory-limit-mb=32'], {}).memoryLimitBytes).toBe(32 * 1024 * 1024);
+    expect(parseServeArgs([], {}).memoryLimitBytes).toBeUndefined();
+    for (const bad of ['0', '31', '1.5', '-64', 'abc', '', '1e3', String(2 ** 40)]) {
+      expect(() => parseServeArgs([`--memory-limit-mb=${bad}`], {}), bad).toThrow(/--memory-limit-mb must be a whole number of MiB ≥ 32/);
+    }
+    expect(() => parseServeArgs(['--memory-limit-mb'], {})).toThrow(/--memory-limit-mb needs a value/);
+    expect(USAGE).toContain('--memory-limit-mb N');
+  });
   it('knows loopback hosts', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', '::'].some(isLoopback)).toBe(false);

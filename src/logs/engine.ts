@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { LzLevel } from '../codec/lz.js';
+import type { AdmissionCheck } from '../storage/memory-guard.js';
 import type { Pool } from '../pool/pool.js';
 import type { EventBlockIndex } from '../storage/event-index.js';
 import { EventEngineBase, openEventStorage, type EventEngineErrorCode } from '../storage/event-engine.js';
@@ -113,6 +114,8 @@ export interface LogsEngineOpenOptions {
   options?: LogsEngineOptions;
   /** Used to size segment files (retention by size drops whole files). */
   retentionMaxBytes?: number;
+  /** Asked in the back-pressure check before a write is appended (the store's memory limit). */
+  admission?: AdmissionCheck;
 }
 
 export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost {
@@ -124,7 +127,7 @@ export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost 
   /** writeBatch encodes (and so checks) a whole batch here before any of it is kept. */
   private batchScratch = new EntryRecordWriter();
 
-  private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal) {
+  private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal, admission: AdmissionCheck | undefined) {
     super(root, path.join(root, 'index.db'), pool, db, index, segments, wal, {
       signal: 'logs',
       events: 'log entries',
@@ -136,6 +139,7 @@ export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost 
       // RAW blocks are what compaction converts; with compactIntervalMs 0 only compactNow() compacts.
       compactAfterSeal: opts.sealFormat === 'raw' && opts.compactIntervalMs !== 0,
       log: opts.log,
+      admission,
     });
     this.opts = opts;
     this.tail = new LiveTail(opts.log);
@@ -174,7 +178,7 @@ export class LogsEngine extends EventEngineBase<HotChunk> implements ReaderHost 
     const root = path.resolve(o.root);
     const storage = { root, pageSizeBytes: LOGS_INDEX_PAGE_BYTES, migrations: LOGS_MIGRATIONS, tiers: LOG_SEGMENT_TIERS, maxSegmentBytes: opts.maxSegmentBytes, log: opts.log, signal: 'logs' };
     return openEventStorage(storage, (s) => {
-      const engine = new LogsEngine(root, opts, o.pool, s.db, s.index, s.segments, s.wal);
+      const engine = new LogsEngine(root, opts, o.pool, s.db, s.index, s.segments, s.wal, o.admission);
       engine.replay(s.payloads);
       engine.startTimers();
       return engine;

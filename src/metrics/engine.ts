@@ -28,6 +28,7 @@ import { runRetention } from './retention.js';
 import { runBackup } from './backup.js';
 import { computeStats } from './stats.js';
 import { WriteErrorLog } from '../storage/write-errors.js';
+import type { AdmissionCheck } from '../storage/memory-guard.js';
 
 const STAGING_POINTS = 16_384;
 const BACKGROUND_SYNC_BYTES = 8 * 1024 * 1024;
@@ -72,6 +73,8 @@ export interface MetricsEngineOpenOptions {
   root: string;
   pool: Pool;
   options?: MetricsOptions;
+  /** Asked in the back-pressure check before a write is appended (the store's memory limit). */
+  admission?: AdmissionCheck;
 }
 
 export class MetricsEngine {
@@ -112,6 +115,9 @@ export class MetricsEngine {
   private backgroundError: unknown;
   /** Background failures (sealing, checkpoint, compaction ...) for stats(); the WAL keeps its own. */
   readonly writeErrors = new WriteErrorLog();
+  private admission: AdmissionCheck | undefined;
+  /** A write was refused for memory: the next flush() waits for the checkpoint that drains the heads. */
+  private memoryRefused = false;
 
   private constructor(
     root: string,
@@ -175,6 +181,7 @@ export class MetricsEngine {
       const sealed = index.sealedSeqs();
       let maxSeq = index.maxSealedSeq();
       const engine = new MetricsEngine(root, opts, o.pool, db, catalog, index, allocator, wal, 0);
+      engine.admission = o.admission;
       engine.loadCorrupt();
       let skippedUnknown = 0;
       for (const r of records) {
@@ -342,15 +349,26 @@ export class MetricsEngine {
 
   private checkPressure(): void {
     const pending = this.pendingBytes;
-    if (pending <= this.opts.maxPendingBytes / 2) return;
-    this.requestCheckpoint();
-    if (pending > this.opts.maxPendingBytes) {
-      throw new MetricsError(
-        'BACKPRESSURE',
-        `${pending} bytes are waiting to be sealed or synced (maxPendingBytes ${this.opts.maxPendingBytes}); ` +
-          'await metrics.flush() (it waits until sealing catches up) and retry, or raise metrics.maxPendingBytes',
-      );
+    if (pending > this.opts.maxPendingBytes / 2) {
+      this.requestCheckpoint();
+      if (pending > this.opts.maxPendingBytes) {
+        throw new MetricsError(
+          'BACKPRESSURE',
+          `${pending} bytes are waiting to be sealed or synced (maxPendingBytes ${this.opts.maxPendingBytes}); ` +
+            'await metrics.flush() (it waits until sealing catches up) and retry, or raise metrics.maxPendingBytes',
+        );
+      }
     }
+    const refused = this.admission?.(pending);
+    if (refused === undefined) return;
+    // Draining the heads is the memory this engine can give back: a checkpoint cuts and seals them.
+    this.requestCheckpoint();
+    this.memoryRefused = true;
+    throw new MetricsError(
+      'BACKPRESSURE',
+      `${refused}; ${pending} bytes of points are waiting to be sealed or synced. ` +
+        'await metrics.flush() (it waits until they are sealed) and retry, or raise memoryLimitBytes',
+    );
   }
 
   // ------------------------------------------------------------------ durability
@@ -361,6 +379,12 @@ export class MetricsEngine {
     this.closeBatch();
     await this.wal.sync();
     for (let rounds = 0; this.pendingBytes > this.opts.maxPendingBytes && rounds < 100; rounds++) {
+      await this.requestCheckpoint();
+    }
+    // After a memory refusal: what the BACKPRESSURE message promises (the retry finds the heads
+    // sealed). A refusal during this wait sets the flag again for the next flush().
+    if (this.memoryRefused) {
+      this.memoryRefused = false;
       await this.requestCheckpoint();
     }
   }

@@ -9,17 +9,23 @@ export interface ServeConfig {
   auth: AuthOptions;
   forward: { remoteWrite: string[]; otlp?: string };
   maxBodyBytes?: number;
+  /** --memory-limit-mb in bytes: the store's memoryLimitBytes (none when absent). */
+  memoryLimitBytes?: number;
   /** The built-in demo app under /demo and its traffic (off with --no-demo). */
   demo: boolean;
 }
 
 export const USAGE = `usage: timeless serve [--port 4318] [--host 127.0.0.1] [--data-dir data/observability]
                       [--forward-remote-write URL]... [--forward-otlp URL] [--max-body-bytes N]
+                      [--memory-limit-mb N]   (above N MiB of process RSS, writes get 429 until sealing drains; N ≥ 32)
                       [--no-demo]   (without it, a demo shop at /demo generates live traffic)
 environment: DASHBOARD_USER + DASHBOARD_PASS (basic auth), TIMELESS_BEARER_TOKEN (bearer auth),
              PORT, HOST, TIMELESS_DATA_DIR (defaults for the flags above)
        timeless check --data-dir DIR [--json]          verify a data directory (blocks, indexes, WALs)
        timeless restore BACKUP --data-dir DIR [--force] restore a backup directory or .tar.gz`;
+
+/** The store refuses limits below 32 MiB (MIN_MEMORY_LIMIT_BYTES): said here as a usage error. */
+const MIN_MEMORY_LIMIT_MB = 32;
 
 export class UsageError extends Error {
   /** --help: the usage goes to stdout and the exit code is 0. */
@@ -88,6 +94,15 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
         const n = Number(value());
         if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError('--max-body-bytes must be a positive integer');
         cfg.maxBodyBytes = n;
+        break;
+      }
+      case '--memory-limit-mb': {
+        const text = value();
+        const mb = Number(text);
+        if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(mb * 1024 * 1024) || mb < MIN_MEMORY_LIMIT_MB) {
+          throw new UsageError(`--memory-limit-mb must be a whole number of MiB ≥ ${MIN_MEMORY_LIMIT_MB}, got '${text}'`);
+        }
+        cfg.memoryLimitBytes = mb * 1024 * 1024;
         break;
       }
       case '--no-demo':

@@ -17,6 +17,7 @@ import type { SegmentGcDeps } from './segment-gc.js';
 import { SegmentSet, trimSegmentSet } from './segment-set.js';
 import { Wal } from './wal.js';
 import { WriteErrorLog } from './write-errors.js';
+import type { AdmissionCheck } from './memory-guard.js';
 
 /** index.db-wal is cut back to this after a complete checkpoint. */
 const INDEX_WAL_LIMIT_BYTES = 1024 * 1024;
@@ -85,6 +86,8 @@ export interface EventEngineSettings {
   /** RAW commits ask for a compaction run COMPACT_AFTER_SEAL_MS later. */
   compactAfterSeal: boolean;
   log: (message: string) => void;
+  /** Asked in the back-pressure check before a write is appended (the store's memory limit). */
+  admission?: AdmissionCheck;
 }
 
 /** The seal pipeline as the base uses it (logs LogSealer, spans SpanSealer). */
@@ -123,6 +126,8 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
   private compactTimer: NodeJS.Timeout | undefined;
   private compacting = false;
   private compactAgain = false;
+  /** A write was refused for memory: the next flush() seals the hot tail (what the refusal promised). */
+  private memoryRefused = false;
 
   abstract readonly hot: HotChunkList<C>;
   abstract readonly sealer: EventSealer<C>;
@@ -241,14 +246,25 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
   protected checkPressure(): void {
     const pending = this.pendingBytes;
     const max = this.settings.maxPendingBytes;
-    if (pending <= max) return;
-    // Let sealing catch up with what is there (flush() waits for it).
+    const { signal, events, optionPrefix, admission } = this.settings;
+    if (pending > max) {
+      // Let sealing catch up with what is there (flush() waits for it).
+      this.cutActive();
+      throw this.eventError(
+        'BACKPRESSURE',
+        `${pending} bytes of ${events} are waiting to be sealed or synced (maxPendingBytes ${max}); ` +
+          `await ${signal}.flush() (it waits until sealing catches up) and retry, or raise ${optionPrefix}maxPendingBytes`,
+      );
+    }
+    const refused = admission?.(pending);
+    if (refused === undefined) return;
+    // The hot tail is the memory this engine can give back: seal it now.
     this.cutActive();
-    const { signal, events, optionPrefix } = this.settings;
+    this.memoryRefused = true;
     throw this.eventError(
       'BACKPRESSURE',
-      `${pending} bytes of ${events} are waiting to be sealed or synced (maxPendingBytes ${max}); ` +
-        `await ${signal}.flush() (it waits until sealing catches up) and retry, or raise ${optionPrefix}maxPendingBytes`,
+      `${refused}; ${pending} bytes of ${events} are waiting to be sealed or synced. ` +
+        `await ${signal}.flush() (it waits until they are sealed) and retry, or raise memoryLimitBytes`,
     );
   }
 
@@ -259,6 +275,13 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
     this.assertOpen();
     await this.syncWal();
     for (let rounds = 0; this.pendingBytes > this.settings.maxPendingBytes / 2 && rounds < 100 && !this.closed; rounds++) {
+      this.cutActive();
+      await this.sealer.drain();
+    }
+    // After a memory refusal: what the BACKPRESSURE message promises (the retry finds the hot tail
+    // sealed). A refusal during this wait sets the flag again for the next flush().
+    if (this.memoryRefused && !this.closed) {
+      this.memoryRefused = false;
       this.cutActive();
       await this.sealer.drain();
     }

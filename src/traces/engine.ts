@@ -8,6 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import type { AdmissionCheck } from '../storage/memory-guard.js';
 import type { Pool } from '../pool/pool.js';
 import { runEventBackup, type EventBackupReport } from '../storage/event-backup.js';
 import type { EventBlockIndex } from '../storage/event-index.js';
@@ -92,6 +93,8 @@ export interface TracesEngineOpenOptions {
   options?: TracesEngineOptions;
   /** Used to size segment files (retention by size drops whole files). */
   retentionMaxBytes?: number;
+  /** Asked in the back-pressure check before a write is appended (the store's memory limit). */
+  admission?: AdmissionCheck;
 }
 
 export class TracesEngine extends EventEngineBase<SpanHotChunk> implements TraceReaderHost {
@@ -102,7 +105,7 @@ export class TracesEngine extends EventEngineBase<SpanHotChunk> implements Trace
   readonly operationsTable: OperationsTable;
   private readonly defaults: SpanDefaults;
 
-  private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal) {
+  private constructor(root: string, opts: ResolvedOptions, pool: Pool, db: Database.Database, index: EventBlockIndex, segments: SegmentSet, wal: Wal, admission: AdmissionCheck | undefined) {
     super(root, path.join(root, 'index.db'), pool, db, index, segments, wal, {
       signal: 'traces',
       events: 'spans',
@@ -113,6 +116,7 @@ export class TracesEngine extends EventEngineBase<SpanHotChunk> implements Trace
       compaction: opts.compaction,
       compactAfterSeal: true,
       log: opts.log,
+      admission,
     });
     this.opts = opts;
     this.tail = new SpanTail(opts.log);
@@ -138,7 +142,7 @@ export class TracesEngine extends EventEngineBase<SpanHotChunk> implements Trace
     const root = path.resolve(o.root);
     const storage = { root, pageSizeBytes: SPANS_INDEX_PAGE_BYTES, migrations: TRACES_MIGRATIONS, tiers: [''], maxSegmentBytes: opts.maxSegmentBytes, log: opts.log, signal: 'traces' };
     return openEventStorage(storage, (s) => {
-      const engine = new TracesEngine(root, opts, o.pool, s.db, s.index, s.segments, s.wal);
+      const engine = new TracesEngine(root, opts, o.pool, s.db, s.index, s.segments, s.wal, o.admission);
       engine.replay(s.payloads);
       engine.startTimers();
       return engine;
