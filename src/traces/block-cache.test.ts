@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { generateTraces } from '../../bench/gen/traces.js';
 import { frameBlock } from '../storage/block.js';
 import { SegmentReader } from '../storage/segments.js';
-import { openSpanBlock, spanBlockCacheSize } from './block-cache.js';
+import { BLOCK_CACHE_IDLE_MS, openSpanBlock, spanBlockCacheSize } from './block-cache.js';
 import { encodeSpanBlock } from './codec/block.js';
 import { KIND_SPAN_BLOCK } from './schema.js';
 import type { Span } from './types.js';
@@ -52,6 +52,39 @@ describe('span block cache', () => {
       reader.close();
       fs.writeFileSync(file, bad);
       expect(() => openSpanBlock(reader, file, 0, bad.length)).toThrow(/crc/i);
+    } finally {
+      reader.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('drops entries idle for BLOCK_CACHE_IDLE_MS (dead blocks must not pile up until the byte bound)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'span-cache-idle-'));
+    const reader = new SegmentReader();
+    try {
+      const files = [1, 2, 3].map((seed) => {
+        const f = path.join(dir, `${seed}.seg`);
+        const { bytes } = framed(100 + seed);
+        fs.writeFileSync(f, bytes);
+        return { f, length: bytes.length };
+      });
+      // Far past any earlier test's entries: they expire first.
+      const t0 = performance.now() + 10 * BLOCK_CACHE_IDLE_MS;
+      const a = openSpanBlock(reader, files[0].f, 0, files[0].length, t0);
+      openSpanBlock(reader, files[1].f, 0, files[1].length, t0 + 1000);
+      expect(spanBlockCacheSize().entries).toBe(2);
+      // Used again just before it would expire: a hit, and its idle time starts over.
+      expect(openSpanBlock(reader, files[0].f, 0, files[0].length, t0 + BLOCK_CACHE_IDLE_MS - 1)).toBe(a);
+      // Block 2 (last used at t0 + 1 s) is now idle past the limit; block 1 is not.
+      openSpanBlock(reader, files[2].f, 0, files[2].length, t0 + BLOCK_CACHE_IDLE_MS + 1000);
+      expect(spanBlockCacheSize().entries).toBe(2);
+      expect(openSpanBlock(reader, files[0].f, 0, files[0].length, t0 + BLOCK_CACHE_IDLE_MS + 1001)).toBe(a);
+      // Everything idle: the next open leaves only itself.
+      const late = t0 + 5 * BLOCK_CACHE_IDLE_MS;
+      const c = openSpanBlock(reader, files[2].f, 0, files[2].length, late);
+      expect(spanBlockCacheSize().entries).toBe(1);
+      expect(openSpanBlock(reader, files[2].f, 0, files[2].length, late + 1)).not.toBe(a);
+      expect(openSpanBlock(reader, files[2].f, 0, files[2].length, late + 2)).toBe(c);
     } finally {
       reader.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -13,11 +13,21 @@ import { SpanBlockReader } from './codec/block.js';
 
 /** Bytes of block payloads kept per worker thread. */
 export const BLOCK_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * An entry nobody used for this long is dropped (at the next open). Blocks die all the time -
+ * compaction rewrites them, retention deletes them - and their entries are never hit again; a
+ * byte bound alone kept them until the cache was full, so a store whose dashboard looks at recent
+ * traces grew towards 64 MiB per worker over tens of minutes (the soak's RSS growth). A look-up
+ * burst (a trace view, the bench) re-uses its blocks within milliseconds.
+ */
+export const BLOCK_CACHE_IDLE_MS = 60_000;
 
 interface Entry {
   reader: SpanBlockReader;
   /** The block's payload bytes (its reader also keeps what it decompressed: reader.keptBytes). */
   bytes: number;
+  /** performance.now() of its last use. */
+  usedAtMs: number;
 }
 
 const cache = new Map<string, Entry>();
@@ -29,20 +39,29 @@ function heldBytes(): number {
   return n;
 }
 
-/** The opened block at (file, offset, length), from the cache when its header's crc still matches. */
-export function openSpanBlock(segments: SegmentReader, file: string, offset: number, length: number): SpanBlockReader {
+/**
+ * The opened block at (file, offset, length), from the cache when its header's crc still matches.
+ * `nowMs` (performance.now() by default) is a parameter for the idle-expiry test.
+ */
+export function openSpanBlock(segments: SegmentReader, file: string, offset: number, length: number, nowMs = performance.now()): SpanBlockReader {
+  // Least recently used first: the idle ones are a prefix.
+  for (const [k, e] of cache) {
+    if (nowMs - e.usedAtMs < BLOCK_CACHE_IDLE_MS) break;
+    cache.delete(k);
+  }
   const head = parseBlockHeader(segments.read(file, offset, BLOCK_HEADER_BYTES));
   const key = `${file}\u0000${offset}\u0000${length}\u0000${head.crc}`;
   const hit = cache.get(key);
   if (hit !== undefined) {
     // Most recently used last: Map keeps insertion order.
     cache.delete(key);
+    hit.usedAtMs = nowMs;
     cache.set(key, hit);
     return hit.reader;
   }
   const { payload } = parseBlock(segments.read(file, offset, length));
   const reader = new SpanBlockReader(payload);
-  const entry = { reader, bytes: payload.length };
+  const entry = { reader, bytes: payload.length, usedAtMs: nowMs };
   if (entry.bytes <= BLOCK_CACHE_BYTES / 8) {
     // Readers grow as pages are read, so the sum is taken afresh (a few hundred entries at most).
     let held = heldBytes() + entry.bytes;
