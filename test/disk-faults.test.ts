@@ -150,7 +150,19 @@ describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', ()
     tl = await open();
     tl.metrics.defineMetric('kept_total', { type: 'counter', help: 'defined before the disk filled' });
     disk.fill();
-    expect(() => tl!.metrics.defineMetric('refused_total', { type: 'counter', help: 'h'.repeat(8192) })).toThrow(/disk is full/);
+    const errorsBefore = (await tl.metrics.stats()).writeErrors.count;
+    let refused: unknown;
+    try {
+      tl.metrics.defineMetric('refused_total', { type: 'counter', help: 'h'.repeat(8192) });
+    } catch (err) {
+      refused = err;
+    }
+    // The typed IO error of a full disk (as WAL and segment writes give), counted in stats.
+    expect(refused).toBeInstanceOf(StorageError);
+    expect(refused).toMatchObject({ code: 'IO', details: { errno: 'ENOSPC', sqliteCode: 'SQLITE_FULL' }, message: expect.stringMatching(/disk is full.*disk full: free space/) });
+    const after = (await tl.metrics.stats()).writeErrors;
+    expect(after.count).toBe(errorsBefore + 1);
+    expect(after.last).toMatchObject({ what: 'metric metadata', code: 'IO', errno: 'ENOSPC' });
     expect(tl.metrics.metricMeta('refused_total')).toBeUndefined();
     // Over HTTP the same failure is the full-disk answer, not an anonymous INTERNAL.
     const app = tl.routes();

@@ -13,6 +13,7 @@ import { Wal } from '../storage/wal.js';
 import { BlockIndex } from './block-index.js';
 import { Catalog } from './catalog.js';
 import { MetricsError } from './errors.js';
+import { StorageError } from '../storage/errors.js';
 import { Head, HeadSlabs } from './heads.js';
 import { checkTime, checkValue } from './labels.js';
 import { METRICS_MIGRATIONS, TIER_SEGMENT_DIRS } from './schema.js';
@@ -274,7 +275,24 @@ export class MetricsEngine {
 
   defineMetric(name: string, meta: MetricMeta): void {
     this.assertOpen();
-    this.catalog.defineMetric(this.db, name, meta);
+    try {
+      this.catalog.defineMetric(this.db, name, meta);
+    } catch (err) {
+      // SQLite's own errors (a full disk: SQLITE_FULL) reach callers as the typed IO error the WAL
+      // and segment writes give, and count in stats().writeErrors like them.
+      const sqlite = (err as { code?: unknown } | null)?.code;
+      if (typeof sqlite !== 'string' || !sqlite.startsWith('SQLITE_')) throw err;
+      const file = path.join(this.root, 'index.db');
+      const full = sqlite === 'SQLITE_FULL';
+      const e = new StorageError(
+        'IO',
+        `defining metric ${name} in ${file} failed: ${(err as Error).message}` + (full ? ' (disk full: free space, then retry)' : ''),
+        { file, sqliteCode: sqlite, ...(full ? { errno: 'ENOSPC' } : {}) },
+        err,
+      );
+      this.writeErrors.record('metric metadata', e);
+      throw e;
+    }
   }
 
   private stageAndAppend(id: number, tsMs: number, value: number): void {
