@@ -4,6 +4,7 @@
 // instant queries at several times and as range queries, and the answers must agree: same label
 // sets, same timestamps, values equal to 1e-9 relative, same error types for failing queries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FORM_BYTES, MAX_QUERY_CHARS } from '../src/server/routes/prometheus-query.js';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -723,5 +724,20 @@ describe('Prometheus API details of our server', () => {
     expect(big.body.status).toBe('error');
     // The store still answers after the refused request.
     expect((await get(`/query?query=temp&time=${T_MS / 1000}`)).body.data.result).toHaveLength(1);
+  });
+
+  it('bounds the query text (MAX_QUERY_CHARS) and form bodies (413 past MAX_FORM_BYTES)', async () => {
+    const form = (query: string) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ query, time: String(T_MS / 1000) }).toString() });
+    // Exactly at the limit: a valid query padded with spaces still runs.
+    const at = await get('/query', form('temp' + ' '.repeat(MAX_QUERY_CHARS - 4)));
+    expect(at.status).toBe(200);
+    expect(at.body.data.result).toHaveLength(1);
+    const over = await get('/query', form('temp' + ' '.repeat(MAX_QUERY_CHARS - 3)));
+    expect(over.status).toBe(400);
+    expect(over.body).toEqual({ status: 'error', errorType: 'bad_data', error: `invalid parameter "query": the query is ${MAX_QUERY_CHARS + 1} characters long; at most ${MAX_QUERY_CHARS} are accepted` });
+    // (A GET cannot carry that much: Node's 16 KiB header limit answers 431 first.)
+    const bigForm = await get('/query', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=temp&x=' + 'a'.repeat(MAX_FORM_BYTES) });
+    expect(bigForm.status).toBe(413);
+    expect(bigForm.body.status).toBe('error');
   });
 });

@@ -23,6 +23,13 @@ const BASE = '/prometheus/api/v1';
 const DEFAULT_TIMEOUT_MS = 2 * 60_000;
 /** Prometheus refuses range queries with more points per series than this. */
 const MAX_POINTS_PER_SERIES = 11_000;
+/**
+ * Longest `query` accepted (characters). Hand-written and Grafana-generated PromQL is a few KB;
+ * without a bound, a form POST could hand the parser up to the server's body limit (64 MiB).
+ */
+export const MAX_QUERY_CHARS = 128 * 1024;
+/** A form-encoded POST body holds a query and a few parameters (or many match[] selectors). */
+export const MAX_FORM_BYTES = 1024 * 1024;
 
 /** The version whose PromQL semantics this implementation follows (Grafana reads it for features). */
 const BUILD_INFO = { version: '2.42.0', revision: 'timeless-node', branch: 'timeless-node', buildUser: 'timeless-node', buildDate: '', goVersion: 'none (TypeScript PromQL in timeless-node)' };
@@ -36,7 +43,7 @@ async function readParams(c: Context<AppEnv>, ctx: ServerContext): Promise<Param
   const query = new URL(c.req.url).searchParams;
   let form: URLSearchParams | undefined;
   if (c.req.method === 'POST' && mediaType(c) === 'application/x-www-form-urlencoded') {
-    const body = await readBody(c, { maxBytes: ctx.options.maxBodyBytes });
+    const body = await readBody(c, { maxBytes: Math.min(ctx.options.maxBodyBytes, MAX_FORM_BYTES) });
     form = new URLSearchParams(Buffer.from(body.bytes).toString('utf8'));
   }
   // As Go's r.FormValue: body values first, then the query string.
@@ -104,8 +111,12 @@ function evalOptions(p: Params): { lookbackMs: number; deadlineMs: number } {
 }
 
 function parseQuery(p: Params) {
+  const text = p.get('query') ?? '';
+  if (text.length > MAX_QUERY_CHARS) {
+    throw invalidParam('query', new Error(`the query is ${text.length} characters long; at most ${MAX_QUERY_CHARS} are accepted`));
+  }
   try {
-    return parseExpr(p.get('query') ?? '');
+    return parseExpr(text);
   } catch (err) {
     throw invalidParam('query', err);
   }
