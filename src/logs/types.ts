@@ -7,6 +7,7 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 import type { AttrValue, Attributes } from '../codec/columns/attr-types.js';
+import type { WriteErrorStats } from '../storage/write-errors.js';
 
 /** JSON-like attribute values (OTel AnyValue without bytes), shared with the spans' codecs. */
 export type { AttrValue, Attributes };
@@ -133,6 +134,8 @@ export interface LogsStats {
   walBytes: number;
   pendingBytes: number;
   corruptBlocks: number;
+  /** Failed disk writes (WAL frames, seals, compaction) since open, and the last one. */
+  writeErrors: WriteErrorStats;
 }
 
 export interface LogsRetentionReport {

@@ -3,6 +3,7 @@
 // epoch nanoseconds as bigint (an ns timestamp does not fit a double exactly); the write side also
 // takes milliseconds. Ids are lowercase hex, as OTLP/JSON and the OTel JS SDK spell them.
 import type { AttrValue, Attributes } from '../codec/columns/attr-types.js';
+import type { WriteErrorStats } from '../storage/write-errors.js';
 
 export type { AttrValue, Attributes };
 
@@ -225,6 +226,8 @@ export interface TracesStats {
   walBytes: number;
   pendingBytes: number;
   corruptBlocks: number;
+  /** Failed disk writes (WAL frames, seals, compaction) since open, and the last one. */
+  writeErrors: WriteErrorStats;
 }
 
 export interface TracesRetentionReport {
