@@ -3,8 +3,12 @@
 // durable). A Tally then judges what a read-back of the store returned.
 import { METRIC_SERIES, SIGNALS, logEntry, metricValue, spanInput, spanStartNs, type Signal } from './items.js';
 
-/** 'pre': the backdated batch retention may drop; 'soak': stamped now, never eligible. */
-export type Phase = 'pre' | 'soak';
+/**
+ * 'pre': the backdated batch retention may drop; 'soak': the steady ingest, stamped now; 'fill': each
+ * store process's warm-up burst (fill.ts), stamped minutes back. Neither 'soak' nor 'fill' is ever
+ * old enough for retention: both must all be there.
+ */
+export type Phase = 'pre' | 'fill' | 'soak';
 
 export interface Sent {
   tsMs: number;

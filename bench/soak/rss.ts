@@ -20,19 +20,19 @@ export interface RssGrowth {
 }
 
 /**
- * Warm-up: the first quarter of an incarnation, at least 10 s (heaps, caches and the pool's workers
- * grow to their working size). "Just after warm-up" and "end" are each 10 % of the incarnation's
- * samples (at least 3), so one GC's swing does not decide the figure.
+ * Warm-up of an incarnation ends at `warmEndSec.get(incarnation)` (the driver's: its fill burst sent
+ * and compaction given time to run over it, fill.ts) and never before 10 s into its life (heaps, JIT
+ * and the pool's workers reach their working size). "Just after warm-up" and "end" are each 10 % of
+ * the incarnation's samples (at least 3), so one GC's swing does not decide the figure. An
+ * incarnation with too few samples after its warm-up is not judged (the CI run's 30 s processes).
  */
-export function rssGrowth(samples: RssSample[]): RssGrowth[] {
+export function rssGrowth(samples: RssSample[], warmEndSec: ReadonlyMap<number, number>): RssGrowth[] {
   const out: RssGrowth[] = [];
   const incarnations = [...new Set(samples.map((s) => s.incarnation))];
   for (const inc of incarnations) {
     const own = samples.filter((s) => s.incarnation === inc);
     if (own.length < 10) continue;
-    const t0 = own[0].tSec;
-    const span = own[own.length - 1].tSec - t0;
-    const warmEnd = t0 + Math.max(10, span / 4);
+    const warmEnd = Math.max(own[0].tSec + 10, warmEndSec.get(inc) ?? Infinity);
     const afterWarm = own.filter((s) => s.tSec >= warmEnd);
     const n = Math.max(3, Math.round(own.length / 10));
     if (afterWarm.length < 2 * n) continue;

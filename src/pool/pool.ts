@@ -133,8 +133,13 @@ export function createPool(options: PoolOptions = {}): Pool {
   const foregroundData: WorkerThreadData = { started };
   const backgroundData: WorkerThreadData = { started, backgroundNice, backgroundIdle: options.backgroundIdle ?? true };
   const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, taskQueue: new LaneTaskQueue(), workerData: foregroundData });
+  // Background threads wait for work with Atomics.waitAsync ('async'), not Piscina's default
+  // blocking Atomics.wait: their event loop stays free between tasks, so V8's memory reducer can
+  // collect what a compaction task left behind. Blocked, an idle thread never GCs: measured in the
+  // soak, the compaction thread sat on ~50 MB of dead block buffers and a 70 MB heap (10 MB and 44 MB
+  // with 'async'). Foreground threads keep the blocking wait: a query's latency pays for a wake-up.
   const background = backgroundThreads > 0
-    ? new Piscina({ filename, minThreads: backgroundThreads, maxThreads: backgroundThreads, idleTimeout: 60_000, workerData: backgroundData })
+    ? new Piscina({ filename, minThreads: backgroundThreads, maxThreads: backgroundThreads, idleTimeout: 60_000, atomics: 'async', workerData: backgroundData })
     : undefined;
   let closed = false;
 

@@ -137,6 +137,6 @@ function plainDetails(details: Record<string, unknown>): Record<string, unknown>
 // This thread has loaded once the require(esm) evaluating this module has returned (its facade
 // step runs after the evaluation): a microtask queued now runs right after that. pool.ts close()
 // waits for it, since Node 20 aborts the process when a worker is terminated inside require(esm).
-// (Not a macrotask: an idle Piscina worker blocks in Atomics.wait, so none would run.)
+// (Not a macrotask: an idle foreground worker blocks in Atomics.wait, so none would run there.)
 const started = threadData?.started;
 if (started) queueMicrotask(() => Atomics.add(started, 0, 1));
