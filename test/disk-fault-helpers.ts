@@ -141,3 +141,13 @@ export function quietEngines(log: (message: string) => void) {
     traces: { sealIntervalMs: 0, compactIntervalMs: 0, compaction: false, log },
   } as const;
 }
+
+/** What a promise rejected with; fails when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}

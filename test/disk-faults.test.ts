@@ -19,6 +19,7 @@ import {
   writeItems,
   type Engine,
   type SmallDisk,
+  rejection,
 } from './disk-fault-helpers.js';
 import { postJson, startServer } from './server-helpers.js';
 import { tempDir } from './metrics-helpers.js';
@@ -34,15 +35,6 @@ function expectDiskFull(err: unknown): void {
   expect((err as StorageError).code).toBe('IO');
   expect((err as StorageError).details.errno).toBe('ENOSPC');
   expect((err as Error).message).toMatch(/disk full: free space, then retry/);
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe.skipIf(noTmpfs !== undefined)('disk full (ENOSPC on a small tmpfs)', () => {

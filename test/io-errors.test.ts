@@ -15,7 +15,7 @@ import { StorageError } from '../src/storage/errors.js';
 import type { WriteErrorStats } from '../src/storage/write-errors.js';
 import { checkWalDir } from '../src/tools/check-wal.js';
 import { toJsonText } from '../src/server/json.js';
-import { ENGINES, expectedItems, quietEngines, readItems, T0_MS, writeItems, type Engine } from './disk-fault-helpers.js';
+import { ENGINES, expectedItems, quietEngines, readItems, rejection, T0_MS, writeItems, type Engine } from './disk-fault-helpers.js';
 import { installIoFaults, walFileMatcher, type IoFaults } from './io-fault-helpers.js';
 import { tempDir } from './metrics-helpers.js';
 
@@ -34,15 +34,6 @@ async function storedCount(tl: Timeless, engine: Engine): Promise<number> {
 }
 
 const engineDir = (engine: Engine) => (engine === 'traces' ? 'spans' : engine);
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectEio(err: unknown, syscall: string): void {
   expect(err).toBeInstanceOf(StorageError);
