@@ -44,7 +44,7 @@ export function soakJson(r: SoakReport, failures: string[]): unknown {
       unacknowledgedPresent: r.unackedPresent,
       retention: r.retention,
       store: strip(r.readback),
-      backup: { taken: r.backup.taken, failed: r.backup.failed, checkedAcknowledged: r.backup.checkedAcknowledged, result: strip(r.backup.verified) },
+      backup: { taken: r.backup.taken, failed: r.backup.failed, errors: r.backup.errors, checkedAcknowledged: r.backup.checkedAcknowledged, result: strip(r.backup.verified) },
       queries: r.queries,
       ingest: r.ingest,
       fill: r.fill,
