@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPool, type Pool, type PoolOptions } from './pool/pool.js';
 import { acquireDirLock, type DirLock } from './storage/lock.js';
-import { MemoryGuard, MIN_MEMORY_LIMIT_BYTES, type AdmissionCheck, type MemoryStats } from './storage/memory-guard.js';
+import { checkMemoryLimitBytes, MemoryGuard, type AdmissionCheck, type MemoryStats } from './storage/memory-guard.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { MetricsError } from './metrics/errors.js';
 import { DEFAULT_RETENTION } from './metrics/retention.js';
@@ -316,9 +316,8 @@ export class Timeless {
     const tracesRetention = resolveTracesRetention(retention);
     const runtimeIntervalMs = resolveRuntimeInterval(options.runtimeMetrics);
     const memoryLimitBytes = options.memoryLimitBytes;
-    if (memoryLimitBytes !== undefined && (typeof memoryLimitBytes !== 'number' || !Number.isSafeInteger(memoryLimitBytes) || memoryLimitBytes < MIN_MEMORY_LIMIT_BYTES)) {
-      throw new RangeError(`timeless: memoryLimitBytes must be an integer number of bytes ≥ ${MIN_MEMORY_LIMIT_BYTES} (32 MiB), got ${String(memoryLimitBytes)}`);
-    }
+    // Before the lock: a bad option must not leave the directory locked.
+    if (memoryLimitBytes !== undefined) checkMemoryLimitBytes(memoryLimitBytes);
     if (options.memoryRssBytes !== undefined && typeof options.memoryRssBytes !== 'function') {
       throw new TypeError('timeless: memoryRssBytes must be a function returning bytes');
     }

@@ -41,6 +41,13 @@ export interface MemoryStats {
   overSinceMs?: number;
 }
 
+/** Throws the RangeError for a memoryLimitBytes that is not an integer ≥ MIN_MEMORY_LIMIT_BYTES. */
+export function checkMemoryLimitBytes(limitBytes: unknown): asserts limitBytes is number {
+  if (typeof limitBytes !== 'number' || !Number.isSafeInteger(limitBytes) || limitBytes < MIN_MEMORY_LIMIT_BYTES) {
+    throw new RangeError(`timeless: memoryLimitBytes must be an integer number of bytes ≥ ${MIN_MEMORY_LIMIT_BYTES} (32 MiB), got ${String(limitBytes)}`);
+  }
+}
+
 const MIB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MIB).toFixed(0)} MiB`;
 
@@ -58,9 +65,7 @@ export class MemoryGuard {
 
   constructor(o: MemoryGuardOptions) {
     const { limitBytes } = o;
-    if (typeof limitBytes !== 'number' || !Number.isSafeInteger(limitBytes) || limitBytes < MIN_MEMORY_LIMIT_BYTES) {
-      throw new RangeError(`timeless: memoryLimitBytes must be an integer ≥ ${MIN_MEMORY_LIMIT_BYTES} (32 MiB), got ${String(limitBytes)}`);
-    }
+    checkMemoryLimitBytes(limitBytes);
     const intervalMs = o.checkIntervalMs ?? 100;
     if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 1) {
       throw new RangeError(`timeless: the memory check interval must be ≥ 1 ms, got ${String(intervalMs)}`);
