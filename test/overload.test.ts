@@ -308,6 +308,16 @@ describe('overload through the library', () => {
     const send = sender(metricsTarget(tl));
     const warm2 = await drive(send, warm.sent, WARMUP_MS, IN_FLIGHT, rss);
     const over = await drive(send, warm.sent + warm2.sent, OVERLOAD_MS * 2, IN_FLIGHT * 4, rss, LOAD_FACTOR * capacityPerSec);
+    // On a loaded machine (CI: two test files at a time) RSS may take longer to reach the limit:
+    // keep offering 3× capacity, a bounded number of rounds, until the limit has refused something.
+    // A limit that never engages still fails below; the RSS bound holds over every round.
+    for (let round = 0; over.refused === 0 && round < 4; round++) {
+      const more = await drive(send, warm.sent + warm2.sent + over.sent, OVERLOAD_MS * 2, IN_FLIGHT * 4, rss, LOAD_FACTOR * capacityPerSec);
+      over.sent += more.sent;
+      over.acked.push(...more.acked);
+      over.refused += more.refused;
+      over.peakRssBytes = Math.max(over.peakRssBytes, more.peakRssBytes);
+    }
     const peakRssBytes = Math.max(warm2.peakRssBytes, over.peakRssBytes);
     const memory = (await tl.stats()).memory!;
     console.log(
