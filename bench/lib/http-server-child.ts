@@ -6,6 +6,7 @@
 // generators) and the client runs on the other core. SIGTERM: stop listening, close the store, exit.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { stopOnSignals } from './child-stop.js';
 import { createApp } from '../../src/server/app.js';
 import { Timeless } from '../../src/index.js';
 import { openFillStore } from './http-fill.js';
@@ -18,24 +19,7 @@ async function main(): Promise<void> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    closed
-      .then(() => tl.close())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        process.stderr.write(`http-server-child: close failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // The parent going away (a crashed bench) must not leave a server running.
-  process.on('disconnect', stop);
+  stopOnSignals(server, tl, 'http-server-child', ['SIGTERM', 'SIGINT']);
   process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port, pid: process.pid }) + '\n');
 }
 

@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
+import { stopOnSignals } from '../lib/child-stop.js';
 import { Timeless } from '../../src/index.js';
 import { SOAK_MAX_AGE_SEC, storeOptions } from './store-options.js';
 
@@ -27,24 +28,7 @@ async function main(): Promise<void> {
     const mem = { heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
     process.stdout.write(JSON.stringify({ el: { p99Ms: el.percentile(99) / 1e6, maxMs: el.max / 1e6, samples: el.count }, mem }) + '\n');
   }, 1000);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(report);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    closed
-      .then(() => tl.close())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        process.stderr.write(`soak child: close failed: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', stop);
-  // The driver going away (a crashed soak) must not leave a server running.
-  process.on('disconnect', stop);
+  stopOnSignals(server, tl, 'soak child', ['SIGTERM'], () => clearInterval(report));
   process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port, pid: process.pid, maxAgeSec: SOAK_MAX_AGE_SEC }) + '\n');
 }
 
