@@ -16,6 +16,7 @@ import { readSpanBlocks, readTraceSpans, sealRawSpanBlock } from '../traces/bloc
 import { compactSpanBlocks } from '../traces/compact-tasks.js';
 import { ownedView, type PoolTask, type PoolResponse, type SerializedError, type WorkerThreadData } from './messages.js';
 import { lowerThreadPriority, setThreadIdlePolicy } from './thread-priority.js';
+import { lendsSharedBuffers, releaseLentSharedBuffers } from './shared-release.js';
 
 // A background thread (pool.ts) runs at a lower CPU priority for its whole life: nice first (the
 // fallback), then SCHED_IDLE when asked.
@@ -24,6 +25,15 @@ if (threadData?.backgroundNice !== undefined) lowerThreadPriority(threadData.bac
 if (threadData?.backgroundIdle) setThreadIdlePolicy();
 
 export default function runTask(task: PoolTask): unknown {
+  try {
+    return runOne(task);
+  } finally {
+    // A lent SharedArrayBuffer stays alive as long as this thread's wrapper of it (shared-release.ts).
+    if (lendsSharedBuffers(task as { type: string; input?: unknown })) releaseLentSharedBuffers();
+  }
+}
+
+function runOne(task: PoolTask): unknown {
   try {
     switch (task.type) {
       case 'encodeSeries': {
