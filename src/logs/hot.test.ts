@@ -58,7 +58,7 @@ describe('hot tail', () => {
     expect(Array.from(decodeEntryRecords(a.writer.bytes()).seqs)).toEqual([10, 11, 12, 13, 14, 15, 40, 41]);
   });
 
-  it('keeps more spare buffers while seals lag, and only two once all are committed', () => {
+  it('keeps more spare buffers while seals lag, and only two once a seal tick finds the store idle', () => {
     const rng = new Prng(33);
     const hot = new HotTail();
     // Fills the active chunk and cuts it; returns whether the new active chunk got one of `pool`.
@@ -76,10 +76,39 @@ describe('hot tail', () => {
     for (const c of lagging.slice(0, 4)) hot.release(c);
     const reused = [0, 1, 2, 3].map((k) => cutOne(200 + k * 20, first));
     expect(reused).toEqual([true, true, true, true]);
-    // Everything committed: two stay.
+    // Everything committed, but chunks were cut since the last seal tick: the buffers stay.
     const all = new Set<unknown>(hot.sealing.map((c) => c.writer.buf));
     for (const c of [...hot.sealing]) hot.release(c);
+    const kept = hot.spareBuffers;
+    expect(kept).toBeGreaterThan(2);
+    hot.idleTick();
+    expect(hot.spareBuffers).toBe(kept);
+    // A tick with no cut since the previous one and nothing sealing: two stay.
+    hot.idleTick();
+    expect(hot.spareBuffers).toBe(2);
     const next = [0, 1, 2, 3].map((k) => cutOne(400 + k * 20, all));
     expect(next).toEqual([true, true, false, false]);
+  });
+
+  it('under steady load, reuses the same buffers although every chunk is committed between bursts of cuts', () => {
+    const rng = new Prng(34);
+    const hot = new HotTail();
+    const seen = new Set<unknown>([hot.active.writer.buf]);
+    let seq = 0;
+    // Each round: three chunks cut while the previous ones seal, then all three committed (the
+    // moment the store holds nothing sealing), then the seal tick, which saw cuts.
+    for (let round = 0; round < 12; round++) {
+      for (let k = 0; k < 3; k++) {
+        fill(hot, Array.from({ length: 20 }, () => randomEntry(rng)), seq);
+        seq += 20;
+        hot.cut();
+        seen.add(hot.active.writer.buf);
+      }
+      for (const c of [...hot.sealing]) hot.release(c);
+      hot.idleTick();
+    }
+    // Three sealing + the active one: four buffers in all. Trimming to two whenever nothing was
+    // sealing dropped one each round and allocated another (15 here).
+    expect(seen.size).toBe(4);
   });
 });

@@ -393,6 +393,7 @@ export abstract class EventEngineBase<C extends HotChunkBase<HotRecordWriter>> {
       this.timers.push(
         setInterval(() => {
           if (this.closed) return;
+          this.hot.idleTick();
           this.cutActive();
           if (this.wal.pendingBytes > 0) this.wal.sync().catch((err) => this.reportBackground('WAL sync', err));
         }, sealIntervalMs),
