@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPool, type Pool, type PoolOptions } from './pool/pool.js';
 import { acquireDirLock, type DirLock } from './storage/lock.js';
-import { checkMemoryLimitBytes, MemoryGuard, type AdmissionCheck, type MemoryStats } from './storage/memory-guard.js';
+import { checkMemoryLimitBytes, checkMemorySpikeBytes, MemoryGuard, type AdmissionCheck, type MemoryStats } from './storage/memory-guard.js';
 import { MetricsEngine } from './metrics/engine.js';
 import { MetricsError } from './metrics/errors.js';
 import { DEFAULT_RETENTION } from './metrics/retention.js';
@@ -54,12 +54,20 @@ export interface TimelessOptions {
   /** Runtime metrics of this process (event loop, memory, GC, CPU, handles) written into the store; default on, every 10 s. */
   runtimeMetrics?: RuntimeMetricsOptions;
   /**
-   * Process memory limit (bytes, ≥ 32 MiB; default none). RSS is sampled every 100 ms; while it is
-   * above this, every write to an engine that holds unsealed data throws BACKPRESSURE (HTTP 429 +
-   * Retry-After) and that engine seals what it holds. RSS is the whole process: this bounds what
-   * the store accepts, not what the host app uses. See docs/production.md "Memory limit".
+   * Process memory limit (bytes, ≥ 32 MiB; default none), the hard limit. RSS is sampled every
+   * 100 ms; while it is above the soft limit (this minus memorySpikeBytes), every write to an engine
+   * that holds unsealed data throws BACKPRESSURE (HTTP 429 + Retry-After) and that engine seals what
+   * it holds; above this, the main thread also runs a full GC (at most once a second). RSS is the
+   * whole process: this bounds what the store accepts, not what the host app uses. See
+   * docs/production.md "Memory limit".
    */
   memoryLimitBytes?: number;
+  /**
+   * How far below memoryLimitBytes refusals start (bytes; default 20 % of memoryLimitBytes, as the
+   * OpenTelemetry Collector's spike_limit_mib): room for what RSS gains between two samples and for
+   * memory refusing cannot give back at once. Only with memoryLimitBytes.
+   */
+  memorySpikeBytes?: number;
   /** @internal Tests only: where the memory limit reads RSS (default process.memoryUsage.rss). */
   memoryRssBytes?: () => number;
 }
@@ -318,6 +326,11 @@ export class Timeless {
     const memoryLimitBytes = options.memoryLimitBytes;
     // Before the lock: a bad option must not leave the directory locked.
     if (memoryLimitBytes !== undefined) checkMemoryLimitBytes(memoryLimitBytes);
+    const memorySpikeBytes = options.memorySpikeBytes;
+    if (memorySpikeBytes !== undefined) {
+      if (memoryLimitBytes === undefined) throw new RangeError('timeless: memorySpikeBytes needs memoryLimitBytes (it is the room below that limit)');
+      checkMemorySpikeBytes(memorySpikeBytes, memoryLimitBytes);
+    }
     if (options.memoryRssBytes !== undefined && typeof options.memoryRssBytes !== 'function') {
       throw new TypeError('timeless: memoryRssBytes must be a function returning bytes');
     }
@@ -336,7 +349,7 @@ export class Timeless {
     let tl: Timeless;
     try {
       // Before the engines: their first write must find a sample of RSS.
-      if (memoryLimitBytes !== undefined) guard = new MemoryGuard({ limitBytes: memoryLimitBytes, rssBytes: options.memoryRssBytes });
+      if (memoryLimitBytes !== undefined) guard = new MemoryGuard({ limitBytes: memoryLimitBytes, spikeBytes: memorySpikeBytes, rssBytes: options.memoryRssBytes });
       const g = guard;
       const admission: AdmissionCheck | undefined = g === undefined ? undefined : (pendingBytes) => g.refusal(pendingBytes);
       pool = isPool(options.pool) ? options.pool : createPool(options.pool ?? {});

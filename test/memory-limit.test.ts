@@ -1,6 +1,7 @@
 // The store's memory limit (memoryLimitBytes, issue #9) with an injected RSS (the @internal
-// memoryRssBytes option): while RSS is above the limit, each engine's write throws BACKPRESSURE
-// naming RSS and the limit when that engine holds unsealed data, stores nothing of the refused
+// memoryRssBytes option): while RSS is above the soft limit (the limit minus memorySpikeBytes, by
+// default 20 % of it), each engine's write throws BACKPRESSURE naming RSS and the limits when that
+// engine holds unsealed data, stores nothing of the refused
 // batch, and drains; flush() makes the retry go through; writes flow again when RSS falls; stats and
 // GET /api/v1/stats show it; HTTP answers 429 + Retry-After. And the built server's --memory-limit-mb.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ describe('memoryLimitBytes', () => {
     const err = caught(() => tl.metrics.writeBatch(batch('mem_refused', 1))) as MetricsError;
     expect(err).toBeInstanceOf(MetricsError);
     expect(err.code).toBe('BACKPRESSURE');
-    expect(err.message).toMatch(/process RSS 100 MiB is above memoryLimitBytes 64 MiB/);
+    expect(err.message).toMatch(/process RSS 100 MiB is above the soft memory limit 51 MiB \(memoryLimitBytes 64 MiB - memorySpikeBytes\)/);
     expect(err.message).toMatch(/await metrics\.flush\(\).*retry, or raise memoryLimitBytes/);
     expect((caught(() => tl.metrics.write('mem_refused', { k: '2' }, 1, T0_MS)) as MetricsError).code).toBe('BACKPRESSURE');
     // Nothing of the refused batches: not even their series.
@@ -74,6 +75,7 @@ describe('memoryLimitBytes', () => {
     // Admitting with nothing pending means the limit is below the working set: said once.
     expect(warnings.filter((w) => /below the process's working set/.test(w))).toHaveLength(1);
 
+    // Under the soft limit (51.2 MiB) again.
     rss.bytes = 50 * MIB;
     const st = await resample();
     expect(st.over).toBe(false);
@@ -93,7 +95,7 @@ describe('memoryLimitBytes', () => {
     const err = caught(() => tl.logs.writeBatch([{ tsMs: T0_MS + 1, message: 'refused a' }, { tsMs: T0_MS + 2, message: 'refused b' }])) as LogsError;
     expect(err).toBeInstanceOf(LogsError);
     expect(err.code).toBe('BACKPRESSURE');
-    expect(err.message).toMatch(/process RSS 100 MiB is above memoryLimitBytes 64 MiB.*await logs\.flush\(\)/);
+    expect(err.message).toMatch(/process RSS 100 MiB is above the soft memory limit 51 MiB \(memoryLimitBytes 64 MiB - memorySpikeBytes\).*await logs\.flush\(\)/);
     expect((caught(() => tl.logs.write({ tsMs: T0_MS + 3, message: 'refused c' })) as LogsError).code).toBe('BACKPRESSURE');
     await tl.logs.flush();
     expect((await tl.logs.stats()).pendingBytes).toBe(0);
@@ -116,7 +118,7 @@ describe('memoryLimitBytes', () => {
     const err = caught(() => tl.traces.write([span(1), span(2)])) as TracesError;
     expect(err).toBeInstanceOf(TracesError);
     expect(err.code).toBe('BACKPRESSURE');
-    expect(err.message).toMatch(/process RSS 100 MiB is above memoryLimitBytes 64 MiB.*await traces\.flush\(\)/);
+    expect(err.message).toMatch(/process RSS 100 MiB is above the soft memory limit 51 MiB \(memoryLimitBytes 64 MiB - memorySpikeBytes\).*await traces\.flush\(\)/);
     expect(err.message).not.toMatch(/span \d+; nothing/);
     await tl.traces.flush();
     tl.traces.write([span(3), span(4)]);
@@ -143,9 +145,34 @@ describe('memoryLimitBytes', () => {
     expect(res.headers.get('retry-after')).toBe('1');
     const body = await res.json();
     expect(body.error.code).toBe('BACKPRESSURE');
-    expect(body.error.message).toMatch(/process RSS 100 MiB is above memoryLimitBytes 64 MiB/);
+    expect(body.error.message).toMatch(/process RSS 100 MiB is above the soft memory limit 51 MiB \(memoryLimitBytes 64 MiB - memorySpikeBytes\)/);
     expect((await (await app.request('/api/v1/stats')).json()).memory.refusedWrites).toBe(1);
     expect(tl.metrics.series('http_mem')).toEqual([{ name: 'http_mem', labels: { k: '0' } }]);
+  });
+
+  it('memorySpikeBytes moves the soft limit; above the hard limit the store runs full GCs (counted in stats)', async () => {
+    const tl = await open({ memorySpikeBytes: 4 * MIB });
+    tl.metrics.write('spike', {}, 1, T0_MS);
+    rss.bytes = 59 * MIB;
+    expect(await resample()).toMatchObject({ limitBytes: LIMIT, softLimitBytes: 60 * MIB, over: false, forcedGcs: 0 });
+    tl.metrics.write('spike', {}, 2, T0_MS + 1);
+    rss.bytes = 61 * MIB;
+    expect(await resample()).toMatchObject({ over: true, forcedGcs: 0 });
+    expect((caught(() => tl.metrics.write('spike', {}, 3, T0_MS + 2)) as MetricsError).message).toMatch(/above the soft memory limit 60 MiB \(memoryLimitBytes 64 MiB - memorySpikeBytes\)/);
+    // Above the hard limit: this thread's V8 ran a full GC (RSS here is injected, so it stays).
+    rss.bytes = 65 * MIB;
+    const st = await resample();
+    expect(st).toMatchObject({ over: true, rssBytes: 65 * MIB });
+    expect(st.forcedGcs).toBe(1);
+  });
+
+  it('refuses a memorySpikeBytes that leaves less than 16 MiB below the limit, or comes without a limit', async () => {
+    for (const bad of [-1, 0.5, LIMIT - 16 * MIB + 1, LIMIT]) {
+      await expect(open({ memorySpikeBytes: bad }), String(bad)).rejects.toThrow(/memorySpikeBytes must be an integer number of bytes from 0 to memoryLimitBytes - 16 MiB/);
+    }
+    await expect(Timeless.open({ dataDir: tmp.dir, runtimeMetrics: false, memorySpikeBytes: MIB })).rejects.toThrow(/memorySpikeBytes needs memoryLimitBytes/);
+    const tl = await open({ memorySpikeBytes: 0 });
+    expect((await tl.stats()).memory?.softLimitBytes).toBe(LIMIT);
   });
 
   it('without memoryLimitBytes: no guard, no memory in stats, RSS never refuses', async () => {
@@ -181,7 +208,7 @@ describe('timeless serve --memory-limit-mb (built)', () => {
       expect((await post(0)).status).toBe(200);
       const refused = await post(1);
       expect(refused.status).toBe(429);
-      expect((await refused.json()).error.message).toMatch(/above memoryLimitBytes 32 MiB/);
+      expect((await refused.json()).error.message).toMatch(/above the soft memory limit 26 MiB \(memoryLimitBytes 32 MiB - memorySpikeBytes\)/);
       p.child.kill('SIGTERM');
       expect(await p.exit).toBe(0);
       expect(p.out()).toMatch(/below the process's working set/);

@@ -56,6 +56,18 @@ describe('parseServeArgs', () => {
     expect(() => parseServeArgs(['--memory-limit-mb'], {})).toThrow(/--memory-limit-mb needs a value/);
     expect(USAGE).toContain('--memory-limit-mb N');
   });
+
+  it('reads --memory-spike-mb as memorySpikeBytes: only with --memory-limit-mb, leaving ≥ 16 MiB below it', () => {
+    expect(parseServeArgs(['--memory-limit-mb', '512', '--memory-spike-mb', '64'], {})).toMatchObject({ memoryLimitBytes: 512 * 1024 * 1024, memorySpikeBytes: 64 * 1024 * 1024 });
+    expect(parseServeArgs(['--memory-limit-mb=64', '--memory-spike-mb=48'], {}).memorySpikeBytes).toBe(48 * 1024 * 1024);
+    expect(parseServeArgs(['--memory-limit-mb=64'], {}).memorySpikeBytes).toBeUndefined();
+    expect(() => parseServeArgs(['--memory-spike-mb', '64'], {})).toThrow(/--memory-spike-mb needs --memory-limit-mb/);
+    expect(() => parseServeArgs(['--memory-limit-mb=64', '--memory-spike-mb=49'], {})).toThrow(/--memory-spike-mb must be at most --memory-limit-mb - 16, got 49 with a limit of 64/);
+    for (const bad of ['-1', '1.5', 'x', '']) {
+      expect(() => parseServeArgs(['--memory-limit-mb=64', `--memory-spike-mb=${bad}`], {}), bad).toThrow(/--memory-spike-mb must be a whole number of MiB/);
+    }
+    expect(USAGE).toContain('--memory-spike-mb S');
+  });
   it('knows loopback hosts', () => {
     expect(['127.0.0.1', '127.1.2.3', 'localhost', '::1'].every(isLoopback)).toBe(true);
     expect(['0.0.0.0', '10.0.0.1', '::'].some(isLoopback)).toBe(false);

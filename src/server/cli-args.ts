@@ -11,13 +11,16 @@ export interface ServeConfig {
   maxBodyBytes?: number;
   /** --memory-limit-mb in bytes: the store's memoryLimitBytes (none when absent). */
   memoryLimitBytes?: number;
+  /** --memory-spike-mb in bytes: the store's memorySpikeBytes (its default when absent). */
+  memorySpikeBytes?: number;
   /** The built-in demo app under /demo and its traffic (off with --no-demo). */
   demo: boolean;
 }
 
 export const USAGE = `usage: timeless serve [--port 4318] [--host 127.0.0.1] [--data-dir data/observability]
                       [--forward-remote-write URL]... [--forward-otlp URL] [--max-body-bytes N]
-                      [--memory-limit-mb N]   (above N MiB of process RSS, writes get 429 until sealing drains; N ≥ 32)
+                      [--memory-limit-mb N]   (process RSS hard limit, N ≥ 32: writes get 429 above N - spike MiB until sealing drains)
+                      [--memory-spike-mb S]   (the room below the limit where 429s start; default 20 % of N)
                       [--no-demo]   (without it, a demo shop at /demo generates live traffic)
 environment: DASHBOARD_USER + DASHBOARD_PASS (basic auth), TIMELESS_BEARER_TOKEN (bearer auth),
              PORT, HOST, TIMELESS_DATA_DIR (defaults for the flags above)
@@ -105,6 +108,13 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
         cfg.memoryLimitBytes = mb * 1024 * 1024;
         break;
       }
+      case '--memory-spike-mb': {
+        const text = value();
+        const mb = Number(text);
+        if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(mb * 1024 * 1024)) throw new UsageError(`--memory-spike-mb must be a whole number of MiB, got '${text}'`);
+        cfg.memorySpikeBytes = mb * 1024 * 1024;
+        break;
+      }
       case '--no-demo':
         if (eq > 0) throw new UsageError('--no-demo takes no value');
         cfg.demo = false;
@@ -114,6 +124,12 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
         throw new UsageError('', true);
       default:
         throw new UsageError(`unknown argument '${a}'`);
+    }
+  }
+  if (cfg.memorySpikeBytes !== undefined) {
+    if (cfg.memoryLimitBytes === undefined) throw new UsageError('--memory-spike-mb needs --memory-limit-mb (it is the room below that limit)');
+    if (cfg.memorySpikeBytes > cfg.memoryLimitBytes - (MIN_MEMORY_LIMIT_MB / 2) * 1024 * 1024) {
+      throw new UsageError(`--memory-spike-mb must be at most --memory-limit-mb - ${MIN_MEMORY_LIMIT_MB / 2}, got ${cfg.memorySpikeBytes / 1024 / 1024} with a limit of ${cfg.memoryLimitBytes / 1024 / 1024}`);
     }
   }
   const user = env.DASHBOARD_USER;

@@ -21,7 +21,11 @@ function authorizationFor(auth: AuthOptions): string | undefined {
 }
 
 async function run(cfg: ServeConfig): Promise<void> {
-  const tl = await Timeless.open({ dataDir: cfg.dataDir, ...(cfg.memoryLimitBytes !== undefined ? { memoryLimitBytes: cfg.memoryLimitBytes } : {}) });
+  const memory = {
+    ...(cfg.memoryLimitBytes !== undefined ? { memoryLimitBytes: cfg.memoryLimitBytes } : {}),
+    ...(cfg.memorySpikeBytes !== undefined ? { memorySpikeBytes: cfg.memorySpikeBytes } : {}),
+  };
+  const tl = await Timeless.open({ dataDir: cfg.dataDir, ...memory });
   const forward = cfg.forward.remoteWrite.length > 0 || cfg.forward.otlp !== undefined ? cfg.forward : undefined;
   const app = tl.routes({ auth: cfg.auth, maxBodyBytes: cfg.maxBodyBytes, dashboardPath: '/dashboard/', ...(forward ? { forward } : {}) });
   // Standalone, the dashboard lives at /dashboard/ (the API keeps the root); '/' leads there.
