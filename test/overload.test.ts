@@ -6,10 +6,11 @@
 // Two bounds are checked. The engines' maxPendingBytes (hot data + unsynced WAL): "the configured
 // limit" there is RSS measured at the end of a warm-up at full capacity (V8 heap, pool worker, SQLite
 // caches and in-flight batches at their working size) + the sum of the engines' maxPendingBytes.
-// And the store's memory limit (memoryLimitBytes / --memory-limit-mb) with pending bounds so large
-// that only it can bound the server: L = the RSS a warm-up at full capacity reaches + a margin.
-// Either way the peak RSS of the overload phase must stay under 1.2 × the limit. Without the
-// bounds, 3× the capacity for a few seconds piles up hundreds of MB of unsealed data.
+// And the store's memory limit (memoryLimitBytes / --memory-limit-mb, refusing above its soft limit,
+// memorySpikeBytes below it) with pending bounds so large that only it can bound the store: L = the
+// working set at full capacity + a margin. Either way the peak RSS of the overload phase must stay
+// under 1.2 × the limit. Without the bounds, 3× the capacity for a few seconds piles up hundreds of
+// MB of unsealed data.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -34,6 +35,12 @@ const HUGE_PENDING_BYTES = 512 * 1024 * 1024;
 const MEMORY_MARGIN_BYTES = 48 * 1024 * 1024;
 /** Longer than the library's: a fresh server child's heap and JIT grow in its first second. */
 const HTTP_WARMUP_MS = 1200;
+/**
+ * How long RSS is still sampled after the load: the compaction the load's seals asked for runs 1 s
+ * after them, in the background thread, and its working set (that thread's heap and wasm memory)
+ * is part of a logs or spans store's working set at capacity.
+ */
+const SETTLE_MS = 3000;
 /** More than any engine holds for one batch of BATCH items (metrics 16 B, logs/spans a few hundred B each). */
 const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 
@@ -48,6 +55,20 @@ interface DriveResult {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The store's memory refusal, as BACKPRESSURE errors and 429s carry it. */
+const MEMORY_REFUSAL = /process RSS \d+ MiB is above the soft memory limit \d+ MiB \(memoryLimitBytes \d+ MiB - memorySpikeBytes\)/;
+
+/** The highest RSS `rss()` reports over the next `ms`. */
+async function peakOver(ms: number, rss: () => number): Promise<number> {
+  let peak = rss();
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    await sleep(20);
+    peak = Math.max(peak, rss());
+  }
+  return peak;
+}
 
 /**
  * Sends batch first, first + 1, ...: closed loop (maxInFlight at a time, each sent as soon as one is
@@ -290,7 +311,7 @@ describe('overload through the library', () => {
         target.write(k);
       } catch (err) {
         if (!isBackpressure(err)) throw err;
-        memoryRefusal ??= /process RSS \d+ MiB is above memoryLimitBytes \d+ MiB/.exec((err as Error).message)?.[0];
+        memoryRefusal ??= MEMORY_REFUSAL.exec((err as Error).message)?.[0];
         await target.flush();
         return 'refused';
       }
@@ -431,8 +452,6 @@ const HTTP_SIGNALS: Array<[string, HttpSignal]> = [
   ['traces', { route: '/api/v1/traces/write', body: spansBody, target: tracesTarget }],
 ];
 
-/** The store's memory refusal, as the 429's message carries it. */
-const MEMORY_REFUSAL = /process RSS \d+ MiB is above memoryLimitBytes \d+ MiB/;
 
 /**
  * POSTs batch k to the server: 'acked' on 200 with every item accepted, 'refused' on 429 BACKPRESSURE
@@ -497,34 +516,35 @@ describe('overload over HTTP (server child)', () => {
     }
   });
 
-  // The issue's acceptance over HTTP, for each signal's native write route: a server with a memory
-  // limit (in MiB, as --memory-limit-mb) set above its working set at capacity keeps RSS under 1.2 ×
-  // that limit at 3× capacity and loses nothing it acknowledged. Here JSON parsing, not sealing,
-  // bounds intake: the store's pending bytes stay small, and whether RSS crosses the limit (then
-  // 429s) depends on how far V8's heap grows past the warm-up (metrics, measured: 4 runs of 5). So
-  // 429s are checked to be memory refusals with Retry-After when they happen; that the limit bounds
-  // a store that grows is the library case's.
-  // Metrics only, for now: logs and spans miss the line at 3× capacity over HTTP (measured, three
-  // runs of all three: logs 1.14 / 1.08 / 1.30 × the limit, spans 1.35 / 1.20 / 1.12 ×; metrics
-  // 1.05-1.09 ×). Their pending bytes stay at a few MB while the server's ArrayBuffers reach
-  // 130-155 MiB, most of it not reachable from the main heap and released seconds after the load
-  // stops (less with the compaction thread off): memory the limit does not see. Issue #9 stays open
-  // on it; the rows stay in HTTP_SIGNALS so the cases run again once it is fixed.
-  it.each(HTTP_SIGNALS.slice(0, 1))('%s: 3× capacity with a memory limit (--memory-limit-mb) and huge pending bounds: every 429 a memory refusal, peak RSS under 1.2 × the limit, every 200 stored', async (signal, sig) => {
-    // 1. The working set: a server without a memory limit, warmed up at full capacity.
+  // The issue's acceptance over HTTP, for each signal's native write route: a server whose memory
+  // limit (in MiB, as --memory-limit-mb) is above its working set at capacity keeps RSS under 1.2 ×
+  // that limit at 3× capacity and loses nothing it acknowledged. The working set is measured on a
+  // server without a limit: a warm-up at full capacity, then SETTLE_MS more while the compaction it
+  // asked for runs (for logs and spans that thread's memory is ~1/3 of it). The limit refuses from
+  // its soft limit (20 % below), which is below that working set, so 429s happen in most runs (they
+  // must all be memory refusals, with Retry-After); RSS is sampled through the load and SETTLE_MS
+  // after it (the compaction of what the load admitted).
+  // Measured (2 CPUs): peak 0.89-0.95 × the limit for logs, 0.78-0.95 × for spans. Before the
+  // pool threads released the hot chunk buffers a seal was lent (pool/shared-release.ts), logs and
+  // spans reached 1.08-1.35 × a limit below their working set, and the buffers grew with every seal.
+  it.each(HTTP_SIGNALS)('%s: 3× capacity with a memory limit (--memory-limit-mb) and huge pending bounds: every 429 a memory refusal, peak RSS under 1.2 × the limit, every 200 stored', async (signal, sig) => {
+    // 1. The working set: a server without a memory limit, at full capacity, then its compaction.
     const probe = await startChild(tmp.dir, HUGE_PENDING_BYTES);
     let warm: DriveResult;
+    let workingSetBytes: number;
     try {
-      warm = await drive(httpSender(probe.url, sig).send, 0, HTTP_WARMUP_MS, HTTP_CLIENTS, () => readRssBytes(probe.pid));
+      const rss = () => readRssBytes(probe.pid);
+      warm = await drive(httpSender(probe.url, sig).send, 0, HTTP_WARMUP_MS, HTTP_CLIENTS, rss);
+      workingSetBytes = Math.max(warm.peakRssBytes, await peakOver(SETTLE_MS, rss));
     } finally {
       await probe.stop();
     }
     const capacityPerSec = (warm.acked.length / warm.elapsedMs) * 1000;
-    const limitMb = Math.ceil((warm.peakRssBytes + MEMORY_MARGIN_BYTES) / 2 ** 20);
+    const limitMb = Math.ceil((workingSetBytes + MEMORY_MARGIN_BYTES) / 2 ** 20);
     const limitBytes = limitMb * 2 ** 20;
 
-    // 2. The same server with the limit: warm-up at capacity, then 3× capacity. Nothing but the
-    // memory limit refuses here (the pending bounds are far above what the limit lets in).
+    // 2. The same server with the limit: warm-up at capacity, then 3× capacity, then the settle.
+    // Nothing but the memory limit refuses here (the pending bounds are far above what it lets in).
     const server = await startChild(tmp.dir, HUGE_PENDING_BYTES, limitMb);
     let stopped = false;
     try {
@@ -532,15 +552,18 @@ describe('overload over HTTP (server child)', () => {
       const rss = () => readRssBytes(server.pid);
       const warm2 = await drive(send, warm.sent, HTTP_WARMUP_MS, HTTP_CLIENTS, rss);
       const over = await drive(send, warm.sent + warm2.sent, OVERLOAD_MS * 2, HTTP_CLIENTS, rss, LOAD_FACTOR * capacityPerSec);
-      const peakRssBytes = Math.max(warm2.peakRssBytes, over.peakRssBytes);
-      const memory = (await (await fetch(`${server.url}/api/v1/stats`)).json()).memory as { limitBytes: number; refusedWrites: number; admittedOverLimit: number };
+      const settledPeakBytes = await peakOver(SETTLE_MS, rss);
+      const peakRssBytes = Math.max(warm2.peakRssBytes, over.peakRssBytes, settledPeakBytes);
+      const memory = (await (await fetch(`${server.url}/api/v1/stats`)).json()).memory as { limitBytes: number; softLimitBytes: number; refusedWrites: number; admittedOverLimit: number; forcedGcs: number };
       const refused = warm2.refused + over.refused;
       console.log(
-        `overload http ${signal}, memory limit: capacity ${Math.round(capacityPerSec * BATCH)} items/s (RSS at capacity ${(warm.peakRssBytes / 2 ** 20).toFixed(0)} MiB); ` +
-          `limit ${limitMb} MiB; acked ${warm2.acked.length + over.acked.length}/${warm2.sent + over.sent} batches, 429s ${refused}; ` +
-          `peak server RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB; store: refused ${memory.refusedWrites}, admitted over the limit ${memory.admittedOverLimit}`,
+        `overload http ${signal}, memory limit: capacity ${Math.round(capacityPerSec * BATCH)} items/s (working set ${(workingSetBytes / 2 ** 20).toFixed(0)} MiB); ` +
+          `limit ${limitMb} MiB (soft ${(memory.softLimitBytes / 2 ** 20).toFixed(0)}); acked ${warm2.acked.length + over.acked.length}/${warm2.sent + over.sent} batches, 429s ${refused}; ` +
+          `peak server RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB (${(peakRssBytes / limitBytes).toFixed(2)} × the limit; after the load ${(settledPeakBytes / 2 ** 20).toFixed(0)}); ` +
+          `store: refused ${memory.refusedWrites}, admitted over the soft limit ${memory.admittedOverLimit}, forced GCs ${memory.forcedGcs}`,
       );
       expect(memory.limitBytes).toBe(limitBytes);
+      expect(memory.softLimitBytes).toBe(limitBytes - Math.floor(limitBytes * 0.2));
       // The pending bounds never refuse here: every 429 says it is a memory refusal, and the store
       // counted exactly those.
       expect(memoryRefusals()).toBe(refused);
