@@ -290,4 +290,29 @@ describe('logs seal path', () => {
       }
     }
   });
+
+  it('keeps the spare chunk buffers of a burst while it lasts, and two once a seal tick finds the store idle', async () => {
+    const t = tempDir('logs-spare');
+    const tl = await open(t.dir, { sealEntries: 200, sealIntervalMs: 20 });
+    try {
+      const hot = (tl as unknown as { logsEngine: { hot: { spareBuffers: number; sealing: unknown[] } } }).logsEngine.hot;
+      // A burst: many chunks cut while earlier ones seal, each committed chunk's buffer kept.
+      let maxSealing = 0;
+      for (let k = 0; k < 12; k++) {
+        tl.logs.writeBatch(makeInputs(60 + k, 1000, { startMs: T0_MS + k * 10_000 }));
+        maxSealing = Math.max(maxSealing, hot.sealing.length);
+      }
+      await tl.logs.flush();
+      await (tl as unknown as { logsEngine: { sealNow(): Promise<void> } }).logsEngine.sealNow();
+      expect(maxSealing).toBeGreaterThan(2);
+      expect(hot.spareBuffers).toBeGreaterThan(2);
+      // No write for a few seal ticks: the next tick with no cut trims them to two.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(hot.spareBuffers).toBe(2);
+      expect((await tl.logs.query({ fromMs: T0_MS, toMs: T0_MS + 200_000, limit: 1 })).entries).toHaveLength(1);
+    } finally {
+      await tl.close();
+      t.remove();
+    }
+  });
 });
