@@ -1,5 +1,6 @@
 // Command-line and environment options of the standalone server (`timeless serve`). Pure: main.ts
 // does the I/O; tests check the parsing.
+import { checkMemorySpikeBytes, MIN_MEMORY_LIMIT_BYTES } from '../storage/memory-guard.js';
 import type { AuthOptions } from './context.js';
 
 export interface ServeConfig {
@@ -28,7 +29,7 @@ environment: DASHBOARD_USER + DASHBOARD_PASS (basic auth), TIMELESS_BEARER_TOKEN
        timeless restore BACKUP --data-dir DIR [--force] restore a backup directory or .tar.gz`;
 
 /** The store refuses limits below 32 MiB (MIN_MEMORY_LIMIT_BYTES): said here as a usage error. */
-const MIN_MEMORY_LIMIT_MB = 32;
+const MIN_MEMORY_LIMIT_MB = MIN_MEMORY_LIMIT_BYTES / 1024 / 1024;
 
 export class UsageError extends Error {
   /** --help: the usage goes to stdout and the exit code is 0. */
@@ -128,7 +129,10 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
   }
   if (cfg.memorySpikeBytes !== undefined) {
     if (cfg.memoryLimitBytes === undefined) throw new UsageError('--memory-spike-mb needs --memory-limit-mb (it is the room below that limit)');
-    if (cfg.memorySpikeBytes > cfg.memoryLimitBytes - (MIN_MEMORY_LIMIT_MB / 2) * 1024 * 1024) {
+    try {
+      checkMemorySpikeBytes(cfg.memorySpikeBytes, cfg.memoryLimitBytes);
+    } catch {
+      // The store's rule (the soft limit stays ≥ half the smallest limit), said as a usage error.
       throw new UsageError(`--memory-spike-mb must be at most --memory-limit-mb - ${MIN_MEMORY_LIMIT_MB / 2}, got ${cfg.memorySpikeBytes / 1024 / 1024} with a limit of ${cfg.memoryLimitBytes / 1024 / 1024}`);
     }
   }
