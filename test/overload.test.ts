@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Timeless } from '../src/store.js';
 import { tempDir } from './metrics-helpers.js';
 import { readRssBytes } from '../bench/lib/http-child.js';
+import { defaultSpikeBytes } from '../src/storage/memory-guard.js';
 
 const T0_MS = Date.UTC(2024, 0, 1);
 const T0_NS = BigInt(T0_MS) * 1_000_000n;
@@ -564,7 +565,7 @@ describe('overload over HTTP (server child)', () => {
           `store: refused ${memory.refusedWrites}, admitted over the soft limit ${memory.admittedOverLimit}, forced GCs ${memory.forcedGcs}`,
       );
       expect(memory.limitBytes).toBe(limitBytes);
-      expect(memory.softLimitBytes).toBe(limitBytes - Math.floor(limitBytes * 0.2));
+      expect(memory.softLimitBytes).toBe(limitBytes - defaultSpikeBytes(limitBytes));
       // The pending bounds never refuse here: every 429 says it is a memory refusal, and the store
       // counted exactly those.
       expect(memoryRefusals()).toBe(refused);
